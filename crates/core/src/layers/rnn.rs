@@ -1,0 +1,151 @@
+//! Vanilla (Elman) RNN, `torch.nn.RNN(nonlinearity='tanh')`, one layer:
+//!
+//!   h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+//!
+//! Built from graph ops one time step at a time, so backpropagation through
+//! time is ordinary backpropagation, and every hidden state is a node whose
+//! gradient the Sequences lab can show (the vanishing gradient).
+
+use super::{Module, Param};
+use crate::autograd::{Graph, Var};
+use crate::error::{Error, Result};
+use crate::init;
+use crate::rng::Rng;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Everything a recurrent forward pass produces.
+pub struct RnnOutput {
+    /// [T, N, H]
+    pub outputs: Var,
+    /// h_1 .. h_T, each [N, H]
+    pub hidden: Vec<Var>,
+}
+
+/// Checks the shapes shared by the RNN and the GRU; `gates` is 1 or 3.
+/// Returns (T, N, H).
+pub(crate) fn check_recurrent_shapes(
+    g: &Graph,
+    op: &'static str,
+    gates: usize,
+    x: Var,
+    h0: Var,
+    [w_ih, w_hh, b_ih, b_hh]: [Var; 4],
+) -> Result<(usize, usize, usize)> {
+    let (xs, hs) = (g.shape(x), g.shape(h0));
+    if xs.len() != 3 || hs.len() != 2 || xs[1] != hs[0] {
+        return Err(Error::shape(op, "x [T, N, I] vs h0 [N, H]", xs, hs));
+    }
+    let (t, n, i, h) = (xs[0], xs[1], xs[2], hs[1]);
+    let expected: [(&str, Var, Vec<usize>); 4] = [
+        ("w_ih", w_ih, vec![gates * h, i]),
+        ("w_hh", w_hh, vec![gates * h, h]),
+        ("b_ih", b_ih, vec![gates * h]),
+        ("b_hh", b_hh, vec![gates * h]),
+    ];
+    for (name, v, shape) in expected {
+        if g.shape(v) != shape.as_slice() {
+            return Err(Error::shape(
+                op,
+                format!("{name} has the wrong shape for x {xs:?} and h0 {hs:?}; expected vs got"),
+                &shape,
+                g.shape(v),
+            ));
+        }
+    }
+    if t == 0 {
+        return Err(Error::invalid(op, "the sequence is empty (T = 0)"));
+    }
+    Ok((t, n, h))
+}
+
+/// Input-to-hidden products of every time step in one GEMM: [T, N, gates*H].
+/// Step t's slice is taken out with `narrow`.
+pub(crate) fn step_input(g: &mut Graph, projected: Var, t: usize, n: usize, width: usize) -> Result<Var> {
+    let slice = g.narrow(projected, 0, t, 1)?;
+    g.reshape(slice, &[n, width])
+}
+
+/// Stack [N, H] states into [T, N, H].
+pub(crate) fn stack_time(g: &mut Graph, states: &[Var], n: usize, h: usize) -> Result<Var> {
+    let mut framed = Vec::with_capacity(states.len());
+    for &s in states {
+        framed.push(g.reshape(s, &[1, n, h])?);
+    }
+    g.concat(&framed, 0)
+}
+
+impl Graph {
+    /// Functional tanh RNN; see the module docs.
+    pub fn rnn_tanh(&mut self, x: Var, h0: Var, w_ih: Var, w_hh: Var, b_ih: Var, b_hh: Var) -> Result<RnnOutput> {
+        let (steps, n, h) = check_recurrent_shapes(self, "rnn_tanh", 1, x, h0, [w_ih, w_hh, b_ih, b_hh])?;
+        let projected = self.linear(x, w_ih, Some(b_ih))?;
+        let mut hidden = Vec::with_capacity(steps);
+        let mut state = h0;
+        for t in 0..steps {
+            let from_input = step_input(self, projected, t, n, h)?;
+            let from_state = self.linear(state, w_hh, Some(b_hh))?;
+            let pre = self.add(from_input, from_state)?;
+            state = self.tanh(pre);
+            hidden.push(state);
+        }
+        let outputs = stack_time(self, &hidden, n, h)?;
+        Ok(RnnOutput { outputs, hidden })
+    }
+}
+
+/// A one-layer tanh RNN with PyTorch's parameter names and initialisation
+/// (U(-1/sqrt(H), 1/sqrt(H)) for all four tensors).
+#[derive(Debug, Clone)]
+pub struct Rnn {
+    pub weight_ih: Param,
+    pub weight_hh: Param,
+    pub bias_ih: Param,
+    pub bias_hh: Param,
+    pub hidden_size: usize,
+}
+
+impl Rnn {
+    pub fn new(name: &str, input_size: usize, hidden_size: usize, rng: &mut Rng) -> Self {
+        let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
+        let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
+            Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))
+        };
+        Rnn {
+            weight_ih: p("weight_ih", &[hidden_size, input_size], rng),
+            weight_hh: p("weight_hh", &[hidden_size, hidden_size], rng),
+            bias_ih: p("bias_ih", &[hidden_size], rng),
+            bias_hh: p("bias_hh", &[hidden_size], rng),
+            hidden_size,
+        }
+    }
+
+    /// x [T, N, I]; h0 defaults to zeros.
+    pub fn forward(&self, g: &mut Graph, x: Var, h0: Option<Var>) -> Result<RnnOutput> {
+        let h0 = match h0 {
+            Some(h0) => h0,
+            None => {
+                let n = g.shape(x).get(1).copied().unwrap_or(0);
+                g.constant(crate::tensor::zeros(&[n, self.hidden_size]))
+            }
+        };
+        let [w_ih, w_hh, b_ih, b_hh] =
+            [&self.weight_ih, &self.weight_hh, &self.bias_ih, &self.bias_hh].map(|p| p.var(g));
+        g.rnn_tanh(x, h0, w_ih, w_hh, b_ih, b_hh)
+    }
+}
+
+impl Module for Rnn {
+    fn params(&self) -> Vec<&Param> {
+        vec![&self.weight_ih, &self.weight_hh, &self.bias_ih, &self.bias_hh]
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        vec![
+            &mut self.weight_ih,
+            &mut self.weight_hh,
+            &mut self.bias_ih,
+            &mut self.bias_hh,
+        ]
+    }
+}

@@ -1,0 +1,34 @@
+//! DeepPlay's compute core: reverse-mode automatic differentiation over f32
+//! tensors, the layers, losses and optimizers the labs train with, and the
+//! models and data they use.
+//!
+//! `#![no_std]` + `alloc`: the crate knows nothing of the browser (or of an
+//! operating system). Float math comes from `libm`; everything random comes
+//! from the seeded [`Rng`], so the same seed gives the same run, bit for bit.
+//!
+//! Reading order for a newcomer: [`autograd`] (the tape), [`ops`] (each op's
+//! forward beside its backward), [`layers`] (modules that own parameters),
+//! [`optim`], [`models`].
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod autograd;
+pub mod data;
+pub mod ddpm;
+pub mod error;
+pub mod gradcheck;
+pub mod init;
+pub mod layers;
+pub mod models;
+pub mod ops;
+pub mod optim;
+pub mod rng;
+pub mod tensor;
+
+pub use autograd::{Graph, Var};
+pub use error::{Error, Result};
+pub use layers::{Module, Param};
+pub use rng::Rng;
+pub use tensor::Tensor;

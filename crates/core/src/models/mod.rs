@@ -1,0 +1,3 @@
+//! Models the labs train.
+
+pub mod mlp;
