@@ -1,3 +1,4 @@
 //! Models the labs train.
 
+pub mod cnn;
 pub mod mlp;

@@ -1,0 +1,283 @@
+//! The CNN lab's network: [Conv -> ReLU -> Pool] x stages -> Linear, trained
+//! with softmax cross-entropy. The default is ConvNetJS's MNIST demo network:
+//! conv 8@5x5 pad 2, ReLU, max-pool 2, conv 16@5x5 pad 2, ReLU, max-pool 3,
+//! fully connected to 10.
+
+use crate::autograd::{Graph, Var};
+use crate::error::{Error, Result};
+use crate::layers::{Conv2d, Linear, Module, Param};
+use crate::models::mlp::{accuracy, StepStats};
+use crate::ops::{conv2d_output_size, Conv2dSpec, PoolSpec};
+use crate::optim::Optimizer;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+/// One Conv -> ReLU -> Pool stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvStage {
+    pub filters: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub pool: PoolKind,
+    /// Window and stride of the pooling; 1 means no pooling.
+    pub pool_size: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CnnConfig {
+    /// Input [channels, height, width].
+    pub input: [usize; 3],
+    pub stages: Vec<ConvStage>,
+    pub classes: usize,
+}
+
+/// A layer's name, its output shape [C, H, W] (or [K]) and parameter count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerShape {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub params: usize,
+}
+
+impl CnnConfig {
+    pub fn mnist_default() -> Self {
+        let stage = |filters, pool_size| ConvStage {
+            filters,
+            kernel: 5,
+            stride: 1,
+            padding: 2,
+            pool: PoolKind::Max,
+            pool_size,
+        };
+        CnnConfig {
+            input: [1, 28, 28],
+            stages: alloc::vec![stage(8, 2), stage(16, 3)],
+            classes: 10,
+        }
+    }
+
+    /// Every layer's output shape, or a clear error for an impossible network.
+    pub fn layer_shapes(&self) -> Result<Vec<LayerShape>> {
+        let [mut c, mut h, mut w] = self.input;
+        let mut out = Vec::new();
+        if self.stages.is_empty() || self.classes == 0 {
+            return Err(Error::invalid("cnn", "needs at least one conv stage and one class"));
+        }
+        for (i, s) in self.stages.iter().enumerate() {
+            let n = i + 1;
+            if s.filters == 0 || s.filters > 256 {
+                return Err(Error::invalid(
+                    "cnn",
+                    format!("conv{n}: filters must be between 1 and 256"),
+                ));
+            }
+            let spec = Conv2dSpec {
+                stride: s.stride,
+                padding: s.padding,
+            };
+            let size = |input| {
+                conv2d_output_size(input, s.kernel, spec).map_err(|_| {
+                    Error::invalid(
+                        "cnn",
+                        format!(
+                            "conv{n}: a {k}x{k} kernel does not fit its {h}x{w} input with padding {p}",
+                            k = s.kernel,
+                            p = s.padding
+                        ),
+                    )
+                })
+            };
+            let (oh, ow) = (size(h)?, size(w)?);
+            out.push(LayerShape {
+                name: format!("conv{n}"),
+                shape: alloc::vec![s.filters, oh, ow],
+                params: s.filters * (c * s.kernel * s.kernel + 1),
+            });
+            (c, h, w) = (s.filters, oh, ow);
+            if s.pool_size > 1 {
+                let pool = PoolSpec::new(s.pool_size);
+                let fit = |input| {
+                    pool.output_size(input).map_err(|_| {
+                        Error::invalid(
+                            "cnn",
+                            format!(
+                                "pool{n}: a {k}x{k} window does not fit its {h}x{w} input",
+                                k = s.pool_size
+                            ),
+                        )
+                    })
+                };
+                (h, w) = (fit(h)?, fit(w)?);
+                out.push(LayerShape {
+                    name: format!("pool{n}"),
+                    shape: alloc::vec![c, h, w],
+                    params: 0,
+                });
+            }
+        }
+        let features = c * h * w;
+        out.push(LayerShape {
+            name: "fc".into(),
+            shape: alloc::vec![self.classes],
+            params: self.classes * (features + 1),
+        });
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cnn {
+    pub config: CnnConfig,
+    pub convs: Vec<Conv2d>,
+    pub fc: Linear,
+}
+
+/// The logits and every intermediate activation (after each ReLU and pool),
+/// named like [`CnnConfig::layer_shapes`], for the feature-map view.
+pub struct CnnForward {
+    pub logits: Var,
+    pub activations: Vec<(String, Var)>,
+}
+
+impl Cnn {
+    pub fn new(config: &CnnConfig, rng: &mut Rng) -> Result<Self> {
+        let shapes = config.layer_shapes()?;
+        let mut channels = config.input[0];
+        let mut convs = Vec::new();
+        for (i, s) in config.stages.iter().enumerate() {
+            let spec = Conv2dSpec {
+                stride: s.stride,
+                padding: s.padding,
+            };
+            convs.push(Conv2d::new(
+                &format!("conv{}", i + 1),
+                channels,
+                s.filters,
+                s.kernel,
+                spec,
+                rng,
+            )?);
+            channels = s.filters;
+        }
+        let last = &shapes[shapes.len() - 2].shape;
+        let features: usize = last.iter().product();
+        Ok(Cnn {
+            config: config.clone(),
+            convs,
+            fc: Linear::new("fc", features, config.classes, rng),
+        })
+    }
+
+    /// x [N, C, H, W] -> logits [N, classes].
+    pub fn forward(&self, g: &mut Graph, x: Var) -> Result<CnnForward> {
+        let mut h = x;
+        let mut activations = Vec::new();
+        for (i, (conv, stage)) in self.convs.iter().zip(&self.config.stages).enumerate() {
+            let z = conv.forward(g, h)?;
+            h = g.relu(z);
+            activations.push((format!("conv{}", i + 1), h));
+            if stage.pool_size > 1 {
+                let spec = PoolSpec::new(stage.pool_size);
+                h = match stage.pool {
+                    PoolKind::Max => g.max_pool2d(h, spec)?,
+                    PoolKind::Avg => g.avg_pool2d(h, spec)?,
+                };
+                activations.push((format!("pool{}", i + 1), h));
+            }
+        }
+        let n = g.shape(h)[0];
+        let features = g.value(h).len() / n.max(1);
+        let flat = g.reshape(h, &[n, features])?;
+        let logits = self.fc.forward(g, flat)?;
+        Ok(CnnForward { logits, activations })
+    }
+
+    /// One minibatch step: forward, loss, backward, update.
+    pub fn train_step(&mut self, x: &Tensor, labels: &[usize], opt: &mut Optimizer) -> Result<StepStats> {
+        let mut g = Graph::new();
+        let input = g.constant(x.clone());
+        let out = self.forward(&mut g, input)?;
+        let loss = g.cross_entropy(out.logits, labels)?;
+        g.backward(loss)?;
+        self.collect_grads(&g);
+        opt.step(&mut self.params_mut());
+        let loss_value = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
+        Ok(StepStats {
+            loss: loss_value,
+            accuracy: accuracy(g.value(out.logits), labels),
+        })
+    }
+
+    /// Class probabilities [N, classes] (no graph kept for backward).
+    pub fn predict_proba(&self, x: &Tensor) -> Result<Tensor> {
+        let mut g = Graph::new();
+        let input = g.constant(x.clone());
+        let out = self.forward(&mut g, input)?;
+        let probs = g.softmax(out.logits)?;
+        Ok(g.value(probs).clone())
+    }
+}
+
+impl Module for Cnn {
+    fn params(&self) -> Vec<&Param> {
+        self.convs
+            .iter()
+            .flat_map(|c| c.params())
+            .chain(self.fc.params())
+            .collect()
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.convs
+            .iter_mut()
+            .flat_map(|c| c.params_mut())
+            .chain(self.fc.params_mut())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_shapes_match_convnetjs() {
+        let shapes = CnnConfig::mnist_default().layer_shapes().unwrap();
+        let got: Vec<(&str, &[usize])> = shapes.iter().map(|s| (s.name.as_str(), s.shape.as_slice())).collect();
+        assert_eq!(
+            got,
+            [
+                ("conv1", &[8, 28, 28][..]),
+                ("pool1", &[8, 14, 14]),
+                ("conv2", &[16, 14, 14]),
+                ("pool2", &[16, 4, 4]),
+                ("fc", &[10])
+            ]
+        );
+        let total: usize = shapes.iter().map(|s| s.params).sum();
+        assert_eq!(total, 8 * 26 + 16 * (8 * 25 + 1) + 10 * 257);
+        let model = Cnn::new(&CnnConfig::mnist_default(), &mut Rng::new(0)).unwrap();
+        assert_eq!(model.num_params(), total);
+    }
+
+    #[test]
+    fn impossible_networks_are_refused_with_the_reason() {
+        let mut c = CnnConfig::mnist_default();
+        c.stages[1].kernel = 20;
+        c.stages[1].padding = 0;
+        let msg = alloc::string::ToString::to_string(&c.layer_shapes().unwrap_err());
+        assert!(msg.contains("conv2") && msg.contains("does not fit"), "{msg}");
+        let mut c = CnnConfig::mnist_default();
+        c.stages[1].pool_size = 20;
+        assert!(c.layer_shapes().is_err());
+    }
+}

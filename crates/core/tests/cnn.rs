@@ -1,0 +1,53 @@
+//! The CNN lab's default network on the real MNIST-10k files: a short seeded
+//! run learns, and the same seed gives the same numbers.
+
+use deepplay_core::data::mnist::Mnist;
+use deepplay_core::models::cnn::{Cnn, CnnConfig};
+use deepplay_core::models::mlp::accuracy;
+use deepplay_core::optim::Optimizer;
+use deepplay_core::Rng;
+
+fn mnist() -> Mnist {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/assets/data/");
+    let images = std::fs::read(format!("{dir}mnist-10k-images-idx3-ubyte.gz")).unwrap();
+    let labels = std::fs::read(format!("{dir}mnist-10k-labels-idx1-ubyte.gz")).unwrap();
+    Mnist::from_gzip(&images, &labels).unwrap()
+}
+
+/// (mean loss of the last 20 steps, accuracy on 500 test digits)
+fn short_run(data: &Mnist, seed: u64, steps: usize) -> (f32, f32) {
+    let mut rng = Rng::new(seed);
+    let mut model = Cnn::new(&CnnConfig::mnist_default(), &mut rng).unwrap();
+    let mut opt = Optimizer::adam(3e-3);
+    let mut order: Vec<usize> = data.train_indices().collect();
+    rng.shuffle(&mut order);
+    let mut losses = Vec::new();
+    for step in 0..steps {
+        let (x, y) = data.batch(&order[step * 32..(step + 1) * 32], None);
+        losses.push(model.train_step(&x, &y, &mut opt).unwrap().loss);
+    }
+    let test: Vec<usize> = data.test_indices().take(500).collect();
+    let (x, y) = data.batch(&test, None);
+    let acc = accuracy(&model.predict_proba(&x).unwrap(), &y);
+    (losses[steps - 20..].iter().sum::<f32>() / 20.0, acc)
+}
+
+#[test]
+fn the_real_files_decode_with_the_documented_class_counts() {
+    let data = mnist();
+    assert_eq!((data.len(), data.rows, data.cols), (10_000, 28, 28));
+    let mut counts = [0usize; 10];
+    data.labels.iter().for_each(|&l| counts[l as usize] += 1);
+    assert_eq!(counts, [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+    assert_eq!(data.train_indices().len(), 8000);
+    assert_eq!(data.test_indices().len(), 2000);
+}
+
+#[test]
+fn default_cnn_learns_mnist_deterministically() {
+    let data = mnist();
+    let (loss, acc) = short_run(&data, 11, 200);
+    assert!(loss < 0.6, "loss {loss} should be well below ln 10 = 2.30");
+    assert!(acc > 0.8, "test accuracy {acc}");
+    assert_eq!(short_run(&data, 11, 30), short_run(&data, 11, 30));
+}
