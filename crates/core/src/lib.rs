@@ -21,6 +21,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod init;
 pub mod layers;
+pub mod metrics;
 pub mod models;
 pub mod ops;
 pub mod optim;

@@ -51,3 +51,32 @@ fn default_cnn_learns_mnist_deterministically() {
     assert!(acc > 0.8, "test accuracy {acc}");
     assert_eq!(short_run(&data, 11, 30), short_run(&data, 11, 30));
 }
+
+#[test]
+fn trainer_evaluates_the_whole_test_split_in_chunks() {
+    use deepplay_core::models::cnn_trainer::{CnnHyper, CnnTrainer};
+    let data = mnist();
+    let mut t = CnnTrainer::new(&data, &CnnConfig::mnist_default(), CnnHyper::default(), 5).unwrap();
+    for _ in 0..150 {
+        let s = t.train_step(&data).unwrap();
+        assert!(s.loss.is_finite());
+    }
+    let mut result = None;
+    let mut calls = 0;
+    while result.is_none() {
+        result = t.evaluate_chunk(&data, 500).unwrap();
+        calls += 1;
+    }
+    let eval = result.unwrap();
+    assert_eq!(calls, 4, "2,000 test digits in chunks of 500");
+    assert_eq!(eval.confusion.iter().sum::<u32>(), 2000);
+    let diagonal: u32 = (0..10).map(|i| eval.confusion[i * 11]).sum();
+    assert!((eval.accuracy - diagonal as f32 / 2000.0).abs() < 1e-6);
+    assert_eq!(eval.mistakes.len(), 2000 - diagonal as usize);
+    assert!(eval.accuracy > 0.85, "{}", eval.accuracy);
+    let bad = CnnHyper {
+        learning_rate: -1.0,
+        ..CnnHyper::default()
+    };
+    assert!(CnnTrainer::new(&data, &CnnConfig::mnist_default(), bad, 5).is_err());
+}

@@ -135,6 +135,56 @@ impl CnnConfig {
     }
 }
 
+/// The input pixels one output cell of a layer sees: rows y0..y1 and
+/// columns x0..x1 of the input image, clipped to it (padding sees nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub y0: usize,
+    pub x0: usize,
+    pub y1: usize,
+    pub x1: usize,
+}
+
+impl CnnConfig {
+    /// Receptive field of cell (y, x) of the `layer`-th entry of
+    /// [`CnnConfig::layer_shapes`] (conv and pool layers; the FC layer sees all).
+    pub fn receptive_field(&self, layer: usize, y: usize, x: usize) -> Window {
+        // Walk back through the layers: a cell at offset o of a layer with
+        // kernel k, stride s, padding p spans [o*s - p, o*s - p + k) below it.
+        let mut ops: Vec<(usize, usize, usize)> = Vec::new(); // (kernel, stride, padding)
+        for s in &self.stages {
+            ops.push((s.kernel, s.stride, s.padding));
+            if s.pool_size > 1 {
+                ops.push((s.pool_size, s.pool_size, 0));
+            }
+        }
+        let [_, h, w] = self.input;
+        if layer >= ops.len() {
+            return Window {
+                y0: 0,
+                x0: 0,
+                y1: h,
+                x1: w,
+            };
+        }
+        let (mut ylo, mut yhi, mut xlo, mut xhi) = (y as isize, y as isize + 1, x as isize, x as isize + 1);
+        for &(k, s, p) in ops[..=layer].iter().rev() {
+            let (k, s, p) = (k as isize, s as isize, p as isize);
+            ylo = ylo * s - p;
+            yhi = (yhi - 1) * s - p + k;
+            xlo = xlo * s - p;
+            xhi = (xhi - 1) * s - p + k;
+        }
+        let clip = |v: isize, max: usize| v.clamp(0, max as isize) as usize;
+        Window {
+            y0: clip(ylo, h),
+            x0: clip(xlo, w),
+            y1: clip(yhi, h),
+            x1: clip(xhi, w),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Cnn {
     pub config: CnnConfig,
@@ -267,6 +317,59 @@ mod tests {
         assert_eq!(total, 8 * 26 + 16 * (8 * 25 + 1) + 10 * 257);
         let model = Cnn::new(&CnnConfig::mnist_default(), &mut Rng::new(0)).unwrap();
         assert_eq!(model.num_params(), total);
+    }
+
+    #[test]
+    fn receptive_fields_grow_through_the_layers() {
+        let c = CnnConfig::mnist_default();
+        // conv1 cell (0,0): a 5x5 kernel with padding 2 sees rows -2..3, clipped to 0..3.
+        assert_eq!(
+            c.receptive_field(0, 0, 0),
+            Window {
+                y0: 0,
+                x0: 0,
+                y1: 3,
+                x1: 3
+            }
+        );
+        assert_eq!(
+            c.receptive_field(0, 10, 10),
+            Window {
+                y0: 8,
+                x0: 8,
+                y1: 13,
+                x1: 13
+            }
+        );
+        // pool1 cell (5,5) covers conv1 cells 10..12, which see input rows 8..14.
+        assert_eq!(
+            c.receptive_field(1, 5, 5),
+            Window {
+                y0: 8,
+                x0: 8,
+                y1: 14,
+                x1: 14
+            }
+        );
+        // conv2 cell (7,7): pool1 cells 5..10 -> conv1 cells 10..20 -> input 8..22.
+        assert_eq!(
+            c.receptive_field(2, 7, 7),
+            Window {
+                y0: 8,
+                x0: 8,
+                y1: 22,
+                x1: 22
+            }
+        );
+        assert_eq!(
+            c.receptive_field(4, 0, 0),
+            Window {
+                y0: 0,
+                x0: 0,
+                y1: 28,
+                x1: 28
+            }
+        );
     }
 
     #[test]
