@@ -26,6 +26,7 @@ pub mod models;
 pub mod ops;
 pub mod optim;
 pub mod rng;
+pub mod safetensors;
 pub mod tensor;
 
 pub use autograd::{Graph, Var};
