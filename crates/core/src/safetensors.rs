@@ -41,7 +41,7 @@ pub fn save(model: &dyn Module, metadata: &[(&str, &str)]) -> Vec<u8> {
         .unwrap_or_default()
         .into_bytes();
     // The spec pads the header with spaces to a multiple of 8 bytes.
-    while text.len() % 8 != 0 {
+    while !text.len().is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + text.len() + data.len());
