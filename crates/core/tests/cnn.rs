@@ -80,3 +80,38 @@ fn trainer_evaluates_the_whole_test_split_in_chunks() {
     };
     assert!(CnnTrainer::new(&data, &CnnConfig::mnist_default(), bad, 5).is_err());
 }
+
+/// A test digit drawn big and off-centre on a 200x200 canvas, then put back
+/// through the drawing preprocessing, is recognised about as well as the
+/// original: the preprocessing reproduces MNIST's own centring and scaling.
+#[test]
+fn drawings_preprocessed_like_mnist_are_recognised_like_test_digits() {
+    use deepplay_core::data::mnist::center_like_mnist;
+    use deepplay_core::models::cnn_trainer::{CnnHyper, CnnTrainer};
+    let data = mnist();
+    let mut t = CnnTrainer::new(&data, &CnnConfig::mnist_default(), CnnHyper::default(), 8).unwrap();
+    for _ in 0..300 {
+        t.train_step(&data).unwrap();
+    }
+    let digits: Vec<usize> = data.test_indices().take(300).collect();
+    let (mut direct, mut drawn) = (0, 0);
+    for (k, &i) in digits.iter().enumerate() {
+        let label = usize::from(data.labels[i]);
+        let ink: Vec<f32> = data.image(i).iter().map(|&p| f32::from(p) / 255.0).collect();
+        let argmax = |p: Vec<f32>| (0..10).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+        direct += usize::from(argmax(t.model.classify_ink(&ink).unwrap()) == label);
+        // Scale 5x (nearest neighbour) onto a 200x200 canvas at an offset.
+        let (off_x, off_y) = (10 + (k * 7) % 50, 5 + (k * 13) % 50);
+        let mut canvas = vec![0.0f32; 200 * 200];
+        for y in 0..140 {
+            for x in 0..140 {
+                canvas[(y + off_y) * 200 + x + off_x] = ink[(y / 5) * 28 + x / 5];
+            }
+        }
+        let again = center_like_mnist(&canvas, 200, 200);
+        drawn += usize::from(argmax(t.model.classify_ink(&again).unwrap()) == label);
+    }
+    let (direct, drawn) = (direct as f32 / 300.0, drawn as f32 / 300.0);
+    assert!(direct > 0.85, "direct {direct}");
+    assert!(drawn > direct - 0.05, "drawn {drawn} vs direct {direct}");
+}

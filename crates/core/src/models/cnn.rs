@@ -278,6 +278,40 @@ impl Cnn {
     }
 }
 
+impl Cnn {
+    /// Every activation (after each ReLU and pool) and the class
+    /// probabilities for a batch, for the feature-map view.
+    pub fn feature_maps(&self, x: &Tensor) -> Result<(Vec<(String, Tensor)>, Tensor)> {
+        let mut g = Graph::new();
+        let input = g.constant(x.clone());
+        let out = self.forward(&mut g, input)?;
+        let probs = g.softmax(out.logits)?;
+        let maps = out
+            .activations
+            .into_iter()
+            .map(|(name, v)| (name, g.value(v).clone()))
+            .collect();
+        Ok((maps, g.value(probs).clone()))
+    }
+
+    /// Class probabilities for one 28x28 image of ink in [0, 1] (a drawing
+    /// after [`crate::data::mnist::center_like_mnist`]).
+    pub fn classify_ink(&self, ink: &[f32]) -> Result<Vec<f32>> {
+        let [c, h, w] = self.config.input;
+        if ink.len() != c * h * w {
+            return Err(Error::shape(
+                "classify",
+                "image vs network input",
+                &[ink.len()],
+                &self.config.input,
+            ));
+        }
+        let data = ink.iter().map(|&v| crate::data::mnist::normalize(v)).collect();
+        let x = Tensor::from_shape_vec(ndarray::IxDyn(&[1, c, h, w]), data).expect("sized");
+        Ok(self.predict_proba(&x)?.iter().copied().collect())
+    }
+}
+
 impl Module for Cnn {
     fn params(&self) -> Vec<&Param> {
         self.convs
