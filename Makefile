@@ -1,0 +1,58 @@
+# DeepPlay: two commands.
+#   make serve   build and serve the playground on http://127.0.0.1:8080
+#   make test    every check, browser tests included
+# Both install what is missing first (scripts/setup.sh), skipping what is
+# already in place, so a second run starts working within seconds.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+# wasm-opt (binaryen 132, from npm) and the cargo-installed tools.
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
+
+.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e screenshot clean
+
+serve: setup-serve
+	trunk serve --release
+
+test: setup lint native-test no-std wasm-test build e2e
+	@echo "make test: all passed"
+
+setup-serve:
+	scripts/setup.sh serve
+
+setup:
+	scripts/setup.sh test
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p deepplay-web -p deepplay-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+native-test:
+	cargo test --workspace
+
+# The compute crate builds for a target that has no std at all.
+no-std:
+	cargo build -p deepplay-core --no-default-features --target thumbv7em-none-eabihf
+
+# wasm-bindgen-test in headless Chrome (no -q: the runner refuses --quiet).
+wasm-test:
+	$(WASM_TEST_ENV) cargo test -p deepplay-tests --target wasm32-unknown-unknown
+
+build:
+	trunk build --release
+
+# Playwright against the release build in dist/.
+e2e:
+	cd tests/e2e && node --test --test-concurrency=1
+
+# Refreshes the README's screenshots from the release build.
+screenshot: build
+	node tests/e2e/screenshot.mjs
+
+clean:
+	cargo clean
+	rm -rf dist

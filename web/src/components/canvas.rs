@@ -1,0 +1,104 @@
+//! Canvas plumbing the charts share: following an element's size, sharp
+//! drawing on high-density screens, and copying an [`RgbaImage`] over.
+
+use js_sys::Array;
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ResizeObserver, ResizeObserverEntry};
+
+use crate::draw::RgbaImage;
+
+/// Keeps a `ResizeObserver` and its callback alive together; disconnects
+/// before the callback is freed.
+struct ResizeWatch {
+    observer: ResizeObserver,
+    _callback: Closure<dyn FnMut(Array)>,
+}
+
+impl Drop for ResizeWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+/// The content-box size of an element in CSS pixels, updated as it
+/// resizes; `(0, 0)` until it is mounted.
+pub fn use_element_size(node: NodeRef<html::Div>) -> ReadSignal<(f64, f64)> {
+    let (size, set_size) = signal((0.0, 0.0));
+    let watch = StoredValue::new_local(None::<ResizeWatch>);
+    Effect::new(move |_| {
+        let Some(element) = node.get() else {
+            return;
+        };
+        let element: web_sys::Element = element.into();
+        set_size.set((f64::from(element.client_width()), f64::from(element.client_height())));
+        let callback = Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
+            if let Ok(entry) = entries.get(0).dyn_into::<ResizeObserverEntry>() {
+                let rect = entry.content_rect();
+                set_size.try_set((rect.width(), rect.height()));
+            }
+        });
+        if let Ok(observer) = ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+            observer.observe(&element);
+            watch.set_value(Some(ResizeWatch {
+                observer,
+                _callback: callback,
+            }));
+        }
+    });
+    size
+}
+
+/// Sizes the canvas's backing store to `css_width` x `css_height` times the
+/// device pixel ratio, and returns its context scaled so that drawing
+/// coordinates are CSS pixels. `None` for a zero size or no 2-D context.
+pub fn prepare(canvas: &HtmlCanvasElement, css_width: f64, css_height: f64) -> Option<CanvasRenderingContext2d> {
+    if css_width < 1.0 || css_height < 1.0 {
+        return None;
+    }
+    let ratio = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0);
+    let width = (css_width * ratio).round() as u32;
+    let height = (css_height * ratio).round() as u32;
+    if canvas.width() != width {
+        canvas.set_width(width);
+    }
+    if canvas.height() != height {
+        canvas.set_height(height);
+    }
+    let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    // Setting the size resets the transform only when it changed; set it
+    // explicitly every time.
+    context.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
+    context.clear_rect(0.0, 0.0, css_width, css_height);
+    Some(context)
+}
+
+/// An off-screen canvas holding `image` at its own resolution, ready for
+/// `drawImage` at any size.
+pub fn image_canvas(image: &RgbaImage) -> Option<HtmlCanvasElement> {
+    let document = web_sys::window()?.document()?;
+    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(image.width);
+    canvas.set_height(image.height);
+    let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let data =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image.pixels), image.width, image.height).ok()?;
+    context.put_image_data(&data, 0.0, 0.0).ok()?;
+    Some(canvas)
+}
+
+/// Draws `image` stretched over the rectangle; `smooth` blends between
+/// pixels (heatmaps), otherwise they stay crisp squares (images, kernels).
+pub fn draw_image(context: &CanvasRenderingContext2d, image: &RgbaImage, rect: (f64, f64, f64, f64), smooth: bool) {
+    if let Some(source) = image_canvas(image) {
+        context.set_image_smoothing_enabled(smooth);
+        let (x, y, w, h) = rect;
+        // Drawing a valid canvas onto a valid context cannot fail.
+        let _ = context.draw_image_with_html_canvas_element_and_dw_and_dh(&source, x, y, w, h);
+    }
+}

@@ -1,0 +1,12 @@
+//! Widgets every lab reuses.
+
+pub mod canvas;
+pub mod controls;
+pub mod heatmap;
+pub mod image_grid;
+pub mod line_chart;
+
+pub use controls::{ErrorBanner, SelectField, Stat, TextField, TrainControls};
+pub use heatmap::{Dot, Heatmap};
+pub use image_grid::ImageGrid;
+pub use line_chart::{History, LineChart, Series};

@@ -1,0 +1,5 @@
+//! The page: mounts the app and drops the loading screen.
+
+fn main() {
+    deepplay_web::start();
+}

@@ -1,0 +1,537 @@
+//! `/playground`: a small MLP learns to classify a 2-D dataset, live.
+//!
+//! The page owns the fields and the drawing; the worker owns the model. A
+//! field change is validated here, then sent as a [`Hyper`] command; the
+//! worker's snapshots update the signals the widgets draw. Every valid
+//! setting is mirrored into the URL query.
+
+use leptos::prelude::*;
+
+use crate::components::{
+    Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+};
+use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
+use crate::url_state;
+use crate::validate;
+use crate::worker::client::WorkerClient;
+use crate::worker::protocol::{
+    ActivationChoice, Command, DatasetChoice, Hyper, OptimizerChoice, PlaygroundConfig, Snapshot, WorkerEvent,
+};
+
+/// Points kept in the loss chart.
+const HISTORY_CAPACITY: usize = 1200;
+
+/// The text of each field, as typed (possibly invalid).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldTexts {
+    pub seed: String,
+    pub learning_rate: String,
+    pub batch_size: String,
+    pub hidden: String,
+    pub noise: String,
+}
+
+impl FieldTexts {
+    pub fn of(config: &PlaygroundConfig) -> Self {
+        Self {
+            seed: config.seed.to_string(),
+            learning_rate: config.learning_rate.to_string(),
+            batch_size: config.batch_size.to_string(),
+            hidden: validate::format_hidden(&config.hidden),
+            noise: config.noise.to_string(),
+        }
+    }
+}
+
+/// Reads a config from URL query pairs. Missing or invalid values fall back
+/// to the defaults; the field texts keep what the URL said, so an invalid
+/// value shows its message next to its field.
+pub fn config_from_query(pairs: &[(String, String)]) -> (PlaygroundConfig, FieldTexts) {
+    let mut config = PlaygroundConfig::default();
+    let mut texts = FieldTexts::of(&config);
+    let get = |key| url_state::get(pairs, key);
+    if let Some(d) = get("data").and_then(DatasetChoice::from_key) {
+        config.dataset = d;
+    }
+    if let Some(a) = get("act").and_then(ActivationChoice::from_key) {
+        config.activation = a;
+    }
+    if let Some(o) = get("opt").and_then(OptimizerChoice::from_key) {
+        config.optimizer = o;
+    }
+    if let Some(text) = get("seed") {
+        texts.seed = text.to_string();
+        if let Ok(v) = validate::seed(text) {
+            config.seed = v;
+        }
+    }
+    if let Some(text) = get("lr") {
+        texts.learning_rate = text.to_string();
+        if let Ok(v) = validate::learning_rate(text) {
+            config.learning_rate = v;
+        }
+    }
+    if let Some(text) = get("batch") {
+        texts.batch_size = text.to_string();
+        if let Ok(v) = validate::batch_size(text) {
+            config.batch_size = v;
+        }
+    }
+    if let Some(text) = get("hidden") {
+        texts.hidden = text.to_string();
+        if let Ok(v) = validate::hidden_sizes(text) {
+            config.hidden = v;
+        }
+    }
+    if let Some(text) = get("noise") {
+        texts.noise = text.to_string();
+        if let Ok(v) = validate::noise(text) {
+            config.noise = v;
+        }
+    }
+    (config, texts)
+}
+
+/// The URL query that reproduces `config`.
+pub fn config_to_query(config: &PlaygroundConfig) -> Vec<(&'static str, String)> {
+    vec![
+        ("data", config.dataset.key().to_string()),
+        ("hidden", validate::format_hidden(&config.hidden)),
+        ("act", config.activation.key().to_string()),
+        ("opt", config.optimizer.key().to_string()),
+        ("lr", config.learning_rate.to_string()),
+        ("batch", config.batch_size.to_string()),
+        ("noise", config.noise.to_string()),
+        ("seed", config.seed.to_string()),
+    ]
+}
+
+/// The data points as dots over a view of `[-extent, extent]^2`.
+fn dots_from(snapshot: &Snapshot) -> Option<Vec<Dot>> {
+    let points = snapshot.tensor("points")?;
+    let labels = snapshot.tensor("labels")?;
+    let extent = *snapshot.tensor("extent")?.data.first()?;
+    if extent <= 0.0 {
+        return None;
+    }
+    Some(
+        points
+            .data
+            .chunks_exact(2)
+            .zip(&labels.data)
+            .map(|(p, &label)| Dot {
+                x: (p[0] + extent) / (2.0 * extent),
+                y: 1.0 - (p[1] + extent) / (2.0 * extent),
+                color: class_color(label as usize),
+            })
+            .collect(),
+    )
+}
+
+fn decision_image(snapshot: &Snapshot) -> Option<RgbaImage> {
+    let grid = snapshot.tensor("decision")?;
+    let [rows, cols, classes] = grid.shape[..] else {
+        return None;
+    };
+    Some(class_probability_image(&grid.data, rows, cols, classes))
+}
+
+#[component]
+pub fn PlaygroundPage() -> impl IntoView {
+    let (initial, texts) = config_from_query(&url_state::read());
+
+    // What the worker reports.
+    let running = RwSignal::new(false);
+    let step = RwSignal::new(0u64);
+    let loss = RwSignal::new(f32::NAN);
+    let accuracy = RwSignal::new(None::<f32>);
+    let steps_per_second = RwSignal::new(0.0f32);
+    let history = RwSignal::new(History::new(HISTORY_CAPACITY));
+    let decision = RwSignal::new(None::<RgbaImage>);
+    let dots = RwSignal::new(Vec::<Dot>::new());
+    let classes = RwSignal::new(0usize);
+    // A training failure reported by the worker (cleared by the worker on
+    // reset), and one the page noticed itself (a crashed worker).
+    let training_error = RwSignal::new(None::<String>);
+    let page_error = RwSignal::new(None::<String>);
+
+    // The settings: the last valid ones, and the fields as typed.
+    let config = RwSignal::new(initial.clone());
+    let seed_text = RwSignal::new(texts.seed);
+    let lr_text = RwSignal::new(texts.learning_rate);
+    let batch_text = RwSignal::new(texts.batch_size);
+    let hidden_text = RwSignal::new(texts.hidden);
+    let noise_text = RwSignal::new(texts.noise);
+    let seed_error = Signal::derive(move || validate::seed(&seed_text.get()).err());
+    let lr_error = Signal::derive(move || validate::learning_rate(&lr_text.get()).err());
+    let batch_error = Signal::derive(move || validate::batch_size(&batch_text.get()).err());
+    let hidden_error = Signal::derive(move || validate::hidden_sizes(&hidden_text.get()).err());
+    let noise_error = Signal::derive(move || validate::noise(&noise_text.get()).err());
+
+    let on_snapshot = move |s: Snapshot| {
+        if s.fresh_run {
+            history.update(History::clear);
+            accuracy.set(None);
+        }
+        step.set(s.step);
+        loss.set(s.loss);
+        running.set(s.running);
+        steps_per_second.set(s.steps_per_second);
+        if !s.new_losses.is_empty() {
+            history.update(|h| {
+                for &(x, y) in &s.new_losses {
+                    h.push(x as f64, f64::from(y));
+                }
+            });
+        }
+        if let Some(a) = s.metric("accuracy") {
+            accuracy.set(Some(a));
+        }
+        if let Some(image) = decision_image(&s) {
+            if let Some(grid) = s.tensor("decision") {
+                classes.set(grid.shape[2]);
+            }
+            decision.set(Some(image));
+        }
+        if let Some(new_dots) = dots_from(&s) {
+            dots.set(new_dots);
+        }
+        training_error.set(s.error);
+    };
+
+    let worker = StoredValue::new_local(None::<WorkerClient>);
+    let send = move |command: Command| {
+        worker.with_value(|w| {
+            if let Some(w) = w {
+                w.send(command);
+            }
+        });
+    };
+    let on_crash = move |message: String| {
+        running.set(false);
+        page_error.set(Some(message));
+        // The restarted worker knows nothing yet.
+        send(Command::Configure(config.get_untracked()));
+    };
+    match WorkerClient::spawn(
+        move |event| {
+            if let WorkerEvent::Snapshot(s) = event {
+                on_snapshot(s);
+            }
+        },
+        on_crash,
+    ) {
+        Ok(client) => {
+            client.send(Command::Configure(initial));
+            worker.set_value(Some(client));
+        }
+        Err(message) => page_error.set(Some(format!(
+            "{message}. This lab needs Web Workers and WebAssembly; try a current browser."
+        ))),
+    }
+
+    // The address bar always holds the settings of the current run.
+    Effect::new(move |_| url_state::replace(&config_to_query(&config.get())));
+
+    let set_hyper = move |hyper: Hyper| {
+        config.update(|c| match &hyper {
+            Hyper::LearningRate(v) => c.learning_rate = *v,
+            Hyper::BatchSize(v) => c.batch_size = *v,
+            Hyper::Optimizer(v) => c.optimizer = *v,
+            Hyper::Dataset(v) => c.dataset = *v,
+            Hyper::Hidden(v) => c.hidden = v.clone(),
+            Hyper::Activation(v) => c.activation = *v,
+            Hyper::Noise(v) => c.noise = *v,
+        });
+        send(Command::SetHyper(hyper));
+    };
+
+    let on_toggle = move |_| {
+        if running.get_untracked() {
+            send(Command::Pause);
+        } else {
+            page_error.set(None);
+            send(Command::Start);
+        }
+        running.update(|r| *r = !*r);
+    };
+    let on_step = move |_| {
+        page_error.set(None);
+        send(Command::StepOnce);
+    };
+    let reset_with = move |seed: u64| {
+        page_error.set(None);
+        config.update(|c| c.seed = seed);
+        send(Command::Reset { seed });
+    };
+    let on_reset = move |_| {
+        // A seed that is not valid is refused next to its field.
+        if let Ok(seed) = validate::seed(&seed_text.get_untracked()) {
+            reset_with(seed);
+        }
+    };
+    let on_seed = move |text: String| {
+        if let Ok(seed) = validate::seed(&text) {
+            if seed != config.get_untracked().seed {
+                reset_with(seed);
+            }
+        }
+    };
+
+    let banner = Signal::derive(move || page_error.get().or_else(|| training_error.get()));
+    let loss_series = Signal::derive(move || {
+        history.with(|h| {
+            vec![
+                Series {
+                    label: "loss per step".into(),
+                    color: [41, 128, 185],
+                    width: 1.0,
+                    alpha: 0.35,
+                    points: h.raw().to_vec(),
+                },
+                Series {
+                    label: "moving average".into(),
+                    color: [41, 128, 185],
+                    width: 2.2,
+                    alpha: 1.0,
+                    points: h.smooth().to_vec(),
+                },
+            ]
+        })
+    });
+    let legend = move || {
+        (0..classes.get())
+            .map(|k| {
+                let style = format!("background:{}", css_rgb(class_color(k)));
+                view! {
+                    <li>
+                        <span class="swatch round" style=style aria-hidden="true"></span>
+                        {format!("class {k}")}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+
+    let dataset_options: Vec<_> = DatasetChoice::ALL.iter().map(|d| (d.key(), d.label())).collect();
+    let activation_options: Vec<_> = ActivationChoice::ALL.iter().map(|a| (a.key(), a.label())).collect();
+    let optimizer_options: Vec<_> = OptimizerChoice::ALL.iter().map(|o| (o.key(), o.label())).collect();
+
+    view! {
+        <article class="page lab" data-testid="playground">
+            <header class="lab-header">
+                <p class="eyebrow">"Lab \u{b7} live"</p>
+                <h1>"2-D playground"</h1>
+                <p class="lede">
+                    "A small multilayer perceptron learns to tell the classes apart. The \
+                     shading is its prediction for every point of the plane: watch the \
+                     boundary bend around the data as it trains."
+                </p>
+            </header>
+            <ErrorBanner error=banner />
+            <div class="lab-layout">
+                <section class="panel controls-panel" aria-labelledby="controls-title">
+                    <h2 id="controls-title">"Train"</h2>
+                    <TrainControls
+                        running=running
+                        step=step
+                        loss=loss
+                        seed=seed_text
+                        seed_error=seed_error
+                        on_toggle=on_toggle
+                        on_step=on_step
+                        on_reset=on_reset
+                        on_seed=on_seed
+                    />
+                    <h2>"Data and model"</h2>
+                    <div class="field-grid">
+                        <SelectField
+                            id="dataset"
+                            label="Dataset"
+                            testid="dataset-select"
+                            options=dataset_options
+                            value=Signal::derive(move || config.get().dataset.key())
+                            on_change=move |key: String| {
+                                if let Some(d) = DatasetChoice::from_key(&key) {
+                                    set_hyper(Hyper::Dataset(d));
+                                }
+                            }
+                        />
+                        <TextField
+                            id="noise"
+                            label="Noise"
+                            testid="noise-input"
+                            value=noise_text
+                            error=noise_error
+                            hint="0 to 1"
+                            on_commit=move |text: String| {
+                                if let Ok(v) = validate::noise(&text) {
+                                    if v != config.get_untracked().noise {
+                                        set_hyper(Hyper::Noise(v));
+                                    }
+                                }
+                            }
+                        />
+                        <TextField
+                            id="hidden"
+                            label="Hidden layers"
+                            testid="hidden-input"
+                            value=hidden_text
+                            error=hidden_error
+                            hint="Widths, e.g. 16,16"
+                            inputmode="text"
+                            on_commit=move |text: String| {
+                                if let Ok(v) = validate::hidden_sizes(&text) {
+                                    if v != config.get_untracked().hidden {
+                                        set_hyper(Hyper::Hidden(v));
+                                    }
+                                }
+                            }
+                        />
+                        <SelectField
+                            id="activation"
+                            label="Activation"
+                            testid="activation-select"
+                            options=activation_options
+                            value=Signal::derive(move || config.get().activation.key())
+                            on_change=move |key: String| {
+                                if let Some(a) = ActivationChoice::from_key(&key) {
+                                    set_hyper(Hyper::Activation(a));
+                                }
+                            }
+                        />
+                        <SelectField
+                            id="optimizer"
+                            label="Optimizer"
+                            testid="optimizer-select"
+                            options=optimizer_options
+                            value=Signal::derive(move || config.get().optimizer.key())
+                            on_change=move |key: String| {
+                                if let Some(o) = OptimizerChoice::from_key(&key) {
+                                    set_hyper(Hyper::Optimizer(o));
+                                }
+                            }
+                        />
+                        <TextField
+                            id="lr"
+                            label="Learning rate"
+                            testid="lr-input"
+                            value=lr_text
+                            error=lr_error
+                            hint="Greater than 0; 0.001 to 0.1 works well"
+                            on_commit=move |text: String| {
+                                if let Ok(v) = validate::learning_rate(&text) {
+                                    if v != config.get_untracked().learning_rate {
+                                        set_hyper(Hyper::LearningRate(v));
+                                    }
+                                }
+                            }
+                        />
+                        <TextField
+                            id="batch"
+                            label="Batch size"
+                            testid="batch-input"
+                            value=batch_text
+                            error=batch_error
+                            hint="1 to 512"
+                            inputmode="numeric"
+                            on_commit=move |text: String| {
+                                if let Ok(v) = validate::batch_size(&text) {
+                                    if v != config.get_untracked().batch_size {
+                                        set_hyper(Hyper::BatchSize(v));
+                                    }
+                                }
+                            }
+                        />
+                    </div>
+                    <p class="note">
+                        "Changing the data or the network starts a new run; the learning rate, \
+                         batch size and optimizer change on the fly."
+                    </p>
+                </section>
+                <section class="panel boundary-panel" aria-labelledby="boundary-title">
+                    <h2 id="boundary-title">"Decision boundary"</h2>
+                    <Heatmap
+                        image=decision
+                        dots=dots
+                        testid="decision-heatmap"
+                        label="The model's predicted class over the plane, with the training points"
+                    />
+                    <ul class="legend">{legend}</ul>
+                </section>
+                <section class="panel progress-panel" aria-labelledby="progress-title">
+                    <h2 id="progress-title">"Progress"</h2>
+                    <div class="stats">
+                        <Stat
+                            label="Accuracy"
+                            testid="accuracy"
+                            value=Signal::derive(move || {
+                                accuracy.get().map(|a| a.to_string()).unwrap_or_default()
+                            })
+                            display=Signal::derive(move || {
+                                accuracy
+                                    .get()
+                                    .map(|a| format!("{:.1}%", a * 100.0))
+                                    .unwrap_or_else(|| "\u{2013}".into())
+                            })
+                        />
+                        <Stat
+                            label="Steps / s"
+                            testid="steps-per-second"
+                            value=Signal::derive(move || steps_per_second.get().to_string())
+                            display=Signal::derive(move || {
+                                if running.get() {
+                                    format_number(f64::from(steps_per_second.get()).round())
+                                } else {
+                                    "\u{2013}".into()
+                                }
+                            })
+                        />
+                    </div>
+                    <LineChart
+                        series=loss_series
+                        testid="loss-chart"
+                        title="Training loss (cross-entropy) by step"
+                        empty_text="Press Start to train"
+                    />
+                </section>
+            </div>
+        </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        url_state::parse_query(query)
+    }
+
+    #[test]
+    fn the_query_round_trips_a_config() {
+        let config = PlaygroundConfig {
+            dataset: DatasetChoice::Circles,
+            hidden: vec![8, 4],
+            activation: ActivationChoice::Tanh,
+            optimizer: OptimizerChoice::Sgd,
+            learning_rate: 0.3,
+            batch_size: 7,
+            noise: 0.25,
+            seed: 99,
+        };
+        let query = url_state::encode_query(&config_to_query(&config));
+        let (parsed, texts) = config_from_query(&pairs(&query));
+        assert_eq!(parsed, config);
+        assert_eq!(texts, FieldTexts::of(&config));
+    }
+
+    #[test]
+    fn bad_query_values_fall_back_but_stay_in_their_fields() {
+        let (config, texts) = config_from_query(&pairs("lr=-1&seed=abc&batch=0&data=nope"));
+        assert_eq!(config, PlaygroundConfig::default());
+        assert_eq!(texts.learning_rate, "-1");
+        assert_eq!(texts.seed, "abc");
+        assert_eq!(texts.batch_size, "0");
+    }
+}

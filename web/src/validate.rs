@@ -1,0 +1,151 @@
+//! Checks for what visitors type into hyperparameter fields. Each returns the
+//! value or a sentence to show next to the field; nothing here panics on
+//! input, whatever it is.
+
+/// The largest seed JavaScript numbers (and URLs that pass through them)
+/// hold exactly.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+fn parse_number(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("Enter a number.".into());
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("\u{201c}{text}\u{201d} is not a number.")),
+    }
+}
+
+/// A float in `[min, max]`, or in `(min, max]` when `min_exclusive`.
+pub fn parse_float(text: &str, min: f64, min_exclusive: bool, max: f64) -> Result<f32, String> {
+    let v = parse_number(text)?;
+    let too_small = if min_exclusive { v <= min } else { v < min };
+    if too_small {
+        return Err(if min_exclusive {
+            format!("Must be greater than {min}.")
+        } else {
+            format!("Must be at least {min}.")
+        });
+    }
+    if v > max {
+        return Err(format!("Must be at most {max}."));
+    }
+    Ok(v as f32)
+}
+
+/// A whole number in `[min, max]`.
+pub fn parse_integer(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let v = parse_number(text)?;
+    if v.fract() != 0.0 {
+        return Err("Must be a whole number.".into());
+    }
+    if v < min as f64 {
+        return Err(format!("Must be at least {min}."));
+    }
+    if v > max as f64 {
+        return Err(format!("Must be at most {max}."));
+    }
+    Ok(v as u64)
+}
+
+/// Learning rate: positive, at most a million. The playground lets a
+/// visitor try absurd rates and watch training diverge; only values that
+/// mean nothing are refused.
+pub fn learning_rate(text: &str) -> Result<f32, String> {
+    parse_float(text, 0.0, true, 1e6).map_err(|e| format!("Learning rate: {e}"))
+}
+
+/// Batch size: 1 to 512 examples.
+pub fn batch_size(text: &str) -> Result<usize, String> {
+    parse_integer(text, 1, 512)
+        .map(|v| v as usize)
+        .map_err(|e| format!("Batch size: {e}"))
+}
+
+/// Seed: a whole number from 0 to 2^53 - 1.
+pub fn seed(text: &str) -> Result<u64, String> {
+    parse_integer(text, 0, MAX_SEED).map_err(|e| format!("Seed: {e}"))
+}
+
+/// Data noise: 0 to 1.
+pub fn noise(text: &str) -> Result<f32, String> {
+    parse_float(text, 0.0, false, 1.0).map_err(|e| format!("Noise: {e}"))
+}
+
+/// Hidden layer widths, comma separated: 1 to 4 layers of 1 to 64 units.
+pub fn hidden_sizes(text: &str) -> Result<Vec<usize>, String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return Err("Hidden layers: enter at least one width, e.g. 16,16.".into());
+    }
+    if parts.len() > 4 {
+        return Err("Hidden layers: at most 4 layers.".into());
+    }
+    parts
+        .into_iter()
+        .map(|p| {
+            parse_integer(p, 1, 64)
+                .map(|v| v as usize)
+                .map_err(|e| format!("Hidden layers: \u{201c}{p}\u{201d}: {e}"))
+        })
+        .collect()
+}
+
+/// Hidden sizes as the fields and URLs write them: `16,16`.
+pub fn format_hidden(sizes: &[usize]) -> String {
+    sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_must_be_positive_and_sane() {
+        assert_eq!(learning_rate("0.01"), Ok(0.01));
+        assert_eq!(learning_rate(" 1e-3 "), Ok(0.001));
+        assert!(learning_rate("-0.1").unwrap_err().contains("greater than 0"));
+        assert!(learning_rate("0").is_err());
+        assert!(learning_rate("2e6").is_err());
+        assert_eq!(learning_rate("1e6"), Ok(1e6));
+        assert!(learning_rate("abc").unwrap_err().contains("not a number"));
+        assert!(learning_rate("").is_err());
+        assert!(learning_rate("NaN").is_err());
+        assert!(learning_rate("inf").is_err());
+    }
+
+    #[test]
+    fn batch_size_is_a_positive_whole_number() {
+        assert_eq!(batch_size("32"), Ok(32));
+        assert!(batch_size("0").unwrap_err().contains("at least 1"));
+        assert!(batch_size("2.5").unwrap_err().contains("whole"));
+        assert!(batch_size("100000").is_err());
+    }
+
+    #[test]
+    fn seed_is_a_whole_number_that_javascript_can_hold() {
+        assert_eq!(seed("0"), Ok(0));
+        assert_eq!(seed("9007199254740991"), Ok(MAX_SEED));
+        assert!(seed("9007199254740993").is_err());
+        assert!(seed("banana").unwrap_err().contains("not a number"));
+        assert!(seed("-1").is_err());
+    }
+
+    #[test]
+    fn hidden_sizes_parse_and_format() {
+        assert_eq!(hidden_sizes("16, 8"), Ok(vec![16, 8]));
+        assert_eq!(hidden_sizes("4,"), Ok(vec![4]));
+        assert!(hidden_sizes("").is_err());
+        assert!(hidden_sizes("0").is_err());
+        assert!(hidden_sizes("1,2,3,4,5").is_err());
+        assert!(hidden_sizes("65").is_err());
+        assert_eq!(format_hidden(&[16, 8]), "16,8");
+    }
+
+    #[test]
+    fn noise_in_unit_range() {
+        assert_eq!(noise("0"), Ok(0.0));
+        assert!(noise("1.5").is_err());
+    }
+}

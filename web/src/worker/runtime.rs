@@ -1,0 +1,285 @@
+//! The worker's event loop: take commands, train in short slices, post
+//! snapshots at a bounded rate.
+//!
+//! A worker is single-threaded like the page, so a long training loop would
+//! leave "pause" waiting in the queue. Instead each slice trains for about
+//! [`TRAIN_SLICE_MS`], posts a snapshot if one is due, and schedules the next
+//! slice through a `MessageChannel` (a zero-delay task that, unlike
+//! `setTimeout(0)`, is not clamped to 4 ms), letting queued commands run in
+//! between.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Float32Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+use super::playground::PlaygroundTrainer;
+use super::protocol::{
+    decode_command, encode_event, Command, PlaygroundConfig, Snapshot, WorkerEvent, HEAVY_TENSOR_INTERVAL_MS,
+    SNAPSHOT_INTERVAL_MS, TRAIN_SLICE_MS,
+};
+
+struct Runtime {
+    scope: DedicatedWorkerGlobalScope,
+    /// `port2.postMessage` schedules a slice; `port1` runs it.
+    channel: MessageChannel,
+    trainer: Option<PlaygroundTrainer>,
+    running: bool,
+    slice_scheduled: bool,
+    last_snapshot_ms: f64,
+    last_heavy_ms: f64,
+    steps_since_snapshot: u64,
+}
+
+thread_local! {
+    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+}
+
+fn now_ms(scope: &DedicatedWorkerGlobalScope) -> f64 {
+    scope.performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+fn log_error(message: &str) {
+    web_sys::console::error_1(&JsValue::from_str(message));
+}
+
+/// Sends an event; tensors go as `Float32Array`s whose buffers are
+/// transferred to the page.
+fn post(scope: &DedicatedWorkerGlobalScope, event: WorkerEvent) {
+    let (json, tensors) = encode_event(event);
+    let buffers = Array::new();
+    let transfer = Array::new();
+    for tensor in &tensors {
+        let array = Float32Array::from(tensor.data.as_slice());
+        transfer.push(&array.buffer());
+        buffers.push(&array);
+    }
+    let message = Object::new();
+    let set = |key: &str, value: &JsValue| Reflect::set(&message, &JsValue::from_str(key), value);
+    if set("json", &JsValue::from_str(&json)).is_err() || set("buffers", &buffers).is_err() {
+        log_error("DeepPlay worker: could not build a message");
+        return;
+    }
+    if let Err(e) = scope.post_message_with_transfer(&message, &transfer) {
+        log_error(&format!("DeepPlay worker: postMessage failed: {e:?}"));
+    }
+}
+
+impl Runtime {
+    fn send_snapshot(&mut self, heavy: bool, fresh_run: bool) {
+        let now = now_ms(&self.scope);
+        let elapsed = now - self.last_snapshot_ms;
+        let snapshot = match &mut self.trainer {
+            Some(trainer) => {
+                let mut snapshot = trainer.snapshot(heavy, fresh_run);
+                snapshot.fresh_run = fresh_run;
+                snapshot
+            }
+            None => Snapshot::default(),
+        };
+        let steps_per_second = if self.running && elapsed > 0.0 {
+            (self.steps_since_snapshot as f64 * 1000.0 / elapsed) as f32
+        } else {
+            0.0
+        };
+        let snapshot = Snapshot {
+            running: self.running,
+            steps_per_second,
+            ..snapshot
+        };
+        self.last_snapshot_ms = now;
+        self.steps_since_snapshot = 0;
+        if heavy {
+            self.last_heavy_ms = now;
+        }
+        post(&self.scope, WorkerEvent::Snapshot(snapshot));
+    }
+
+    fn send_error(&mut self, message: String) {
+        self.running = false;
+        post(
+            &self.scope,
+            WorkerEvent::Snapshot(Snapshot {
+                error: Some(message),
+                loss: f32::NAN,
+                ..Snapshot::default()
+            }),
+        );
+    }
+
+    fn schedule_slice(&mut self) {
+        if self.running && !self.slice_scheduled {
+            self.slice_scheduled = true;
+            if let Err(e) = self.channel.port2().post_message(&JsValue::NULL) {
+                log_error(&format!("DeepPlay worker: could not schedule training: {e:?}"));
+                self.slice_scheduled = false;
+                self.running = false;
+            }
+        }
+    }
+
+    /// Replaces the trainer; on failure reports it and keeps none.
+    fn rebuild(&mut self, result: Result<PlaygroundTrainer, String>) {
+        self.running = false;
+        match result {
+            Ok(trainer) => {
+                self.trainer = Some(trainer);
+                self.send_snapshot(true, true);
+            }
+            Err(message) => {
+                self.trainer = None;
+                self.send_error(message);
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Configure(config) => self.rebuild(PlaygroundTrainer::new(config)),
+            Command::Start => {
+                if self.trainer.is_some() {
+                    self.running = true;
+                    self.last_snapshot_ms = now_ms(&self.scope);
+                    self.steps_since_snapshot = 0;
+                    self.send_snapshot(false, false);
+                    self.schedule_slice();
+                }
+            }
+            Command::Pause => {
+                self.running = false;
+                self.send_snapshot(true, false);
+            }
+            Command::StepOnce => {
+                self.running = false;
+                if let Some(trainer) = &mut self.trainer {
+                    // A failed step leaves its message in the snapshot.
+                    let _ = trainer.train_step();
+                }
+                self.send_snapshot(true, false);
+            }
+            Command::Reset { seed } => {
+                let config = match &self.trainer {
+                    Some(trainer) => trainer.config().clone(),
+                    None => PlaygroundConfig::default(),
+                };
+                self.rebuild(PlaygroundTrainer::new(PlaygroundConfig { seed, ..config }));
+            }
+            Command::SetHyper(hyper) => {
+                let restarts = hyper.restarts_run();
+                let Some(trainer) = &mut self.trainer else {
+                    return;
+                };
+                match trainer.set_hyper(hyper) {
+                    Ok(()) if restarts => {
+                        self.running = false;
+                        self.send_snapshot(true, true);
+                    }
+                    Ok(()) => self.send_snapshot(false, false),
+                    Err(message) => self.send_error(message),
+                }
+            }
+        }
+    }
+
+    /// One slice of training.
+    fn run_slice(&mut self) {
+        self.slice_scheduled = false;
+        if !self.running {
+            return;
+        }
+        let Some(trainer) = &mut self.trainer else {
+            self.running = false;
+            return;
+        };
+        let start = now_ms(&self.scope);
+        let mut failed = false;
+        loop {
+            if trainer.train_step().is_err() {
+                failed = true;
+                break;
+            }
+            self.steps_since_snapshot += 1;
+            if now_ms(&self.scope) - start >= TRAIN_SLICE_MS {
+                break;
+            }
+        }
+        let now = now_ms(&self.scope);
+        if failed {
+            // The trainer's snapshot carries the explanation.
+            self.running = false;
+            self.send_snapshot(true, false);
+            return;
+        }
+        if now - self.last_snapshot_ms >= SNAPSHOT_INTERVAL_MS {
+            let heavy = now - self.last_heavy_ms >= HEAVY_TENSOR_INTERVAL_MS;
+            self.send_snapshot(heavy, false);
+        }
+        self.schedule_slice();
+    }
+}
+
+fn with_runtime(f: impl FnOnce(&mut Runtime)) {
+    RUNTIME.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) => {
+            if let Some(runtime) = guard.as_mut() {
+                f(runtime);
+            }
+        }
+        Err(_) => log_error("DeepPlay worker: re-entered while busy"),
+    });
+}
+
+/// The worker binary's entry point: installs the handlers and tells the
+/// page it is ready.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        log_error(&format!(
+            "DeepPlay training worker stopped on an internal error: {info}. \
+             The page restarts the worker."
+        ));
+    }));
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let channel = match MessageChannel::new() {
+        Ok(channel) => channel,
+        Err(e) => {
+            log_error(&format!("DeepPlay worker: no MessageChannel: {e:?}"));
+            return;
+        }
+    };
+
+    let on_slice = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+        with_runtime(Runtime::run_slice);
+    });
+    channel.port1().set_onmessage(Some(on_slice.as_ref().unchecked_ref()));
+    // The handlers live as long as the worker.
+    on_slice.forget();
+
+    let on_command = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(text) = event.data().as_string() else {
+            log_error("DeepPlay worker: ignored a message that is not text");
+            return;
+        };
+        match decode_command(&text) {
+            Ok(command) => with_runtime(|runtime| runtime.handle(command)),
+            Err(message) => log_error(&message),
+        }
+    });
+    scope.set_onmessage(Some(on_command.as_ref().unchecked_ref()));
+    on_command.forget();
+
+    RUNTIME.with(|cell| {
+        *cell.borrow_mut() = Some(Runtime {
+            scope: scope.clone(),
+            channel,
+            trainer: None,
+            running: false,
+            slice_scheduled: false,
+            last_snapshot_ms: 0.0,
+            last_heavy_ms: 0.0,
+            steps_since_snapshot: 0,
+        });
+    });
+    post(&scope, WorkerEvent::Ready);
+}
