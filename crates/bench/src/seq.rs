@@ -1,0 +1,292 @@
+//! The sequence models of the Sequences and Attention labs, assembled from
+//! the core's layers, so their training steps can be timed (DeepPlay only).
+//!
+//! - GRU classifier: one-hot symbols [T=20, N=32, 8] -> GRU(8 -> 64) -> the
+//!   last hidden state -> Linear(64 -> 8), cross-entropy: "which symbol came
+//!   first" (a long-range memory task).
+//! - Transformer: Embedding(16, 64) + sinusoidal positional encoding ->
+//!   2 pre-norm blocks [x + MHA(LN(x)), x + MLP(LN(x)), MLP 64 -> 128 -> 64
+//!   with GELU, 4 heads] -> LN -> Linear(64 -> 16) per position,
+//!   cross-entropy against the reversed sequence (N=32, L=16).
+
+use crate::{js_err, now_ms};
+use deepplay_core::layers::{positional_encoding, Embedding, Gru, LayerNorm, Linear, MultiHeadAttention};
+use deepplay_core::optim::Optimizer;
+use deepplay_core::{Graph, Module, Param, Rng, Tensor, Var};
+use ndarray::IxDyn;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct GruBench {
+    gru: Gru,
+    head: Linear,
+    opt: Optimizer,
+    /// [T, N, symbols], one-hot
+    x: Tensor,
+    labels: Vec<usize>,
+    last_loss: f32,
+}
+
+impl GruBench {
+    pub fn build(seq_len: usize, batch: usize, hidden: usize, symbols: usize, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let seqs: Vec<Vec<usize>> = (0..batch)
+            .map(|_| (0..seq_len).map(|_| rng.below(symbols)).collect())
+            .collect();
+        let x = Tensor::from_shape_fn(IxDyn(&[seq_len, batch, symbols]), |i| {
+            if seqs[i[1]][i[0]] == i[2] {
+                1.0
+            } else {
+                0.0
+            }
+        });
+        let labels = seqs.iter().map(|s| s[0]).collect();
+        GruBench {
+            gru: Gru::new("gru", symbols, hidden, &mut rng),
+            head: Linear::new("head", hidden, symbols, &mut rng),
+            opt: Optimizer::adam(3e-3),
+            x,
+            labels,
+            last_loss: f32::NAN,
+        }
+    }
+
+    pub fn step(&mut self) -> deepplay_core::Result<f64> {
+        let t0 = now_ms();
+        let mut g = Graph::new();
+        let x = g.constant(self.x.clone());
+        let out = self.gru.forward(&mut g, x, None)?;
+        let last = *out.rnn.hidden.last().expect("T > 0");
+        let logits = self.head.forward(&mut g, last)?;
+        let loss = g.cross_entropy(logits, &self.labels)?;
+        g.backward(loss)?;
+        self.gru.collect_grads(&g);
+        self.head.collect_grads(&g);
+        let mut params = self.gru.params_mut();
+        params.extend(self.head.params_mut());
+        self.opt.step(&mut params);
+        let ms = now_ms() - t0;
+        self.last_loss = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
+        Ok(ms)
+    }
+}
+
+#[wasm_bindgen]
+impl GruBench {
+    #[wasm_bindgen(constructor)]
+    pub fn new(seq_len: usize, batch: usize, hidden: usize, symbols: usize) -> GruBench {
+        Self::build(seq_len, batch, hidden, symbols, 7)
+    }
+
+    /// One training step (forward through time, backward, Adam), ms.
+    pub fn train_step(&mut self) -> Result<f64, JsError> {
+        self.step().map_err(js_err)
+    }
+
+    pub fn last_loss(&self) -> f32 {
+        self.last_loss
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.gru.num_params() + self.head.num_params()
+    }
+}
+
+struct Block {
+    ln1: LayerNorm,
+    attn: MultiHeadAttention,
+    ln2: LayerNorm,
+    ff1: Linear,
+    ff2: Linear,
+}
+
+impl Block {
+    fn forward(&self, g: &mut Graph, x: Var) -> deepplay_core::Result<Var> {
+        let a = self.ln1.forward(g, x)?;
+        let att = self.attn.forward(g, a, a, false)?.output;
+        let x = g.add(x, att)?;
+        let f = self.ln2.forward(g, x)?;
+        let f = self.ff1.forward(g, f)?;
+        let f = g.gelu(f);
+        let f = self.ff2.forward(g, f)?;
+        g.add(x, f)
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut p = self.ln1.params_mut();
+        p.extend(self.attn.params_mut());
+        p.extend(self.ln2.params_mut());
+        p.extend(self.ff1.params_mut());
+        p.extend(self.ff2.params_mut());
+        p
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut p = self.ln1.params();
+        p.extend(self.attn.params());
+        p.extend(self.ln2.params());
+        p.extend(self.ff1.params());
+        p.extend(self.ff2.params());
+        p
+    }
+}
+
+/// Every parameter, in a fixed order (the optimizer keeps state by position).
+fn transformer_params<'a>(
+    embed: &'a mut Embedding,
+    blocks: &'a mut [Block],
+    ln_f: &'a mut LayerNorm,
+    head: &'a mut Linear,
+) -> Vec<&'a mut Param> {
+    let mut p = embed.params_mut();
+    for b in blocks.iter_mut() {
+        p.extend(b.params_mut());
+    }
+    p.extend(ln_f.params_mut());
+    p.extend(head.params_mut());
+    p
+}
+
+#[wasm_bindgen]
+pub struct TransformerBench {
+    embed: Embedding,
+    pe: Tensor,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    head: Linear,
+    opt: Optimizer,
+    batch: usize,
+    seq_len: usize,
+    vocab: usize,
+    ids: Vec<usize>,
+    targets: Vec<usize>,
+    last_loss: f32,
+}
+
+impl TransformerBench {
+    pub fn build(
+        layers: usize,
+        d_model: usize,
+        heads: usize,
+        seq_len: usize,
+        batch: usize,
+        vocab: usize,
+    ) -> deepplay_core::Result<Self> {
+        let mut rng = Rng::new(11);
+        let ids: Vec<usize> = (0..batch * seq_len).map(|_| rng.below(vocab)).collect();
+        // Target: the sequence reversed.
+        let targets = (0..batch * seq_len)
+            .map(|i| {
+                let (n, p) = (i / seq_len, i % seq_len);
+                ids[n * seq_len + seq_len - 1 - p]
+            })
+            .collect();
+        let mut blocks = Vec::new();
+        for l in 0..layers {
+            blocks.push(Block {
+                ln1: LayerNorm::new(&format!("blocks.{l}.ln1"), d_model),
+                attn: MultiHeadAttention::new(&format!("blocks.{l}.attn"), d_model, heads, &mut rng)?,
+                ln2: LayerNorm::new(&format!("blocks.{l}.ln2"), d_model),
+                ff1: Linear::new(&format!("blocks.{l}.ff1"), d_model, 2 * d_model, &mut rng),
+                ff2: Linear::new(&format!("blocks.{l}.ff2"), 2 * d_model, d_model, &mut rng),
+            });
+        }
+        Ok(TransformerBench {
+            embed: Embedding::new("embed", vocab, d_model, &mut rng),
+            pe: positional_encoding(seq_len, d_model),
+            blocks,
+            ln_f: LayerNorm::new("ln_f", d_model),
+            head: Linear::new("head", d_model, vocab, &mut rng),
+            opt: Optimizer::adam(1e-3),
+            batch,
+            seq_len,
+            vocab,
+            ids,
+            targets,
+            last_loss: f32::NAN,
+        })
+    }
+
+    pub fn step(&mut self) -> deepplay_core::Result<f64> {
+        let t0 = now_ms();
+        let mut g = Graph::new();
+        let h = self.embed.forward(&mut g, &self.ids, &[self.batch, self.seq_len])?;
+        let pe = g.constant(self.pe.clone());
+        let mut h = g.add(h, pe)?;
+        for b in &self.blocks {
+            h = b.forward(&mut g, h)?;
+        }
+        let h = self.ln_f.forward(&mut g, h)?;
+        let logits = self.head.forward(&mut g, h)?;
+        let logits = g.reshape(logits, &[self.batch * self.seq_len, self.vocab])?;
+        let loss = g.cross_entropy(logits, &self.targets)?;
+        g.backward(loss)?;
+        let mut params = transformer_params(&mut self.embed, &mut self.blocks, &mut self.ln_f, &mut self.head);
+        for p in params.iter_mut() {
+            p.collect_grad(&g);
+        }
+        self.opt.step(&mut params);
+        let ms = now_ms() - t0;
+        self.last_loss = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
+        Ok(ms)
+    }
+}
+
+#[wasm_bindgen]
+impl TransformerBench {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        layers: usize,
+        d_model: usize,
+        heads: usize,
+        seq_len: usize,
+        batch: usize,
+        vocab: usize,
+    ) -> Result<TransformerBench, JsError> {
+        Self::build(layers, d_model, heads, seq_len, batch, vocab).map_err(js_err)
+    }
+
+    /// One training step (forward, backward, Adam), ms.
+    pub fn train_step(&mut self) -> Result<f64, JsError> {
+        self.step().map_err(js_err)
+    }
+
+    pub fn last_loss(&self) -> f32 {
+        self.last_loss
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.embed.num_params()
+            + self
+                .blocks
+                .iter()
+                .map(|b| b.params().iter().map(|p| p.len()).sum::<usize>())
+                .sum::<usize>()
+            + self.ln_f.num_params()
+            + self.head.num_params()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gru_and_transformer_steps_run_and_learn() {
+        let mut gru = GruBench::build(5, 4, 8, 4, 1);
+        gru.step().unwrap();
+        let first = gru.last_loss;
+        for _ in 0..30 {
+            gru.step().unwrap();
+        }
+        assert!(gru.last_loss < first, "{first} -> {}", gru.last_loss);
+
+        let mut tf = TransformerBench::build(2, 16, 4, 6, 4, 8).unwrap();
+        tf.step().unwrap();
+        let first = tf.last_loss;
+        for _ in 0..30 {
+            tf.step().unwrap();
+        }
+        assert!(tf.last_loss < first, "{first} -> {}", tf.last_loss);
+    }
+}
