@@ -25,7 +25,7 @@ const log = (...a) => console.error('bench:', ...a);
 // Repetitions: [warm-up, timed]. The smoke run only proves the path works.
 const R = smoke
   ? { dp: [1, 2], peerFast: [1, 2], peerSlow: [1, 1], gemm: [1, 2], peak: [1, 2], gemmFlops: 2e6, peakIters: 2e6 }
-  : { dp: [5, 25], peerFast: [3, 15], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
+  : { dp: [5, 25], peerFast: [10, 25], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
 const TFJS_CPU_REPS = [1, 3]; // ~3.4 s per step: kept low on purpose
 
 const dp = require('./pkg/deepplay_bench.js');
@@ -128,8 +128,10 @@ for (const [name, mod] of [
     for (let i = 0; i < R.peak[0] + R.peak[1]; i++) gflops.push(mod.peak_gflops(acc, R.peakIters));
     by[acc] = summary(gflops.slice(R.peak[0]));
   }
-  const best = Object.entries(by).reduce((a, b) => (b[1].median > a[1].median ? b : a));
-  results.peak[name] = { gflops: best[1].median, accumulators: +best[0], by_accumulators: by };
+  // A peak is a capability: other processes can only lower it, so take the
+  // best repetition of the best chain count (medians are kept as well).
+  const best = Object.entries(by).reduce((a, b) => (b[1].max > a[1].max ? b : a));
+  results.peak[name] = { gflops: best[1].max, median_gflops: best[1].median, accumulators: +best[0], by_accumulators: by };
 }
 const PEAK = results.peak.simd128.gflops;
 
@@ -203,12 +205,14 @@ log('CNN step breakdown: DeepPlay');
   for (let i = 0; i < R.dp[0] + R.dp[1]; i++) runs.push(cnn.breakdown());
   const timed = runs.slice(R.dp[0]);
   const parts = names.map((name, j) => ({ name, ...summary(timed.map((t) => t[j])) }));
-  const sumOfParts = summary(timed.map((t) => t.reduce((a, b) => a + b, 0)));
+  // Sum of the medians (a per-run sum would pick up every disturbance of any part).
+  const sumOfParts = parts.reduce((a, p) => a + p.median, 0);
   results.breakdown = {
     parts,
-    sum_of_parts: sumOfParts.median,
+    sum_of_parts: sumOfParts,
+    median_of_per_run_sums: summary(timed.map((t) => t.reduce((a, b) => a + b, 0))).median,
     whole_step: results.train.deepplay.median,
-    overhead: results.train.deepplay.median - sumOfParts.median,
+    overhead: results.train.deepplay.median - sumOfParts,
     note: 'each op timed on a graph of its own (its input a leaf); overhead = whole train_step minus the sum of the parts: building the tape, cloning parameters and the batch into it, gathering gradients',
   };
 }
@@ -316,7 +320,8 @@ for (const k of Object.keys(results.train)) {
 log('CNN inference');
 results.inference = {};
 for (const batch of [1, 256]) {
-  const reps = batch === 1 ? R.dp : R.peerFast;
+  // Batch 1 is cheap: many repetitions; the wasm engines get a long warm-up either way.
+  const reps = batch === 1 ? [R.peerFast[0] * 2, R.peerFast[1] * 2] : R.peerFast;
   const row = {};
   row.deepplay = await attempt('deepplay inference', () => measure(() => cnn.inference(batch), reps));
   if (row.deepplay.error) throw new Error(`DeepPlay inference failed: ${row.deepplay.error}`);
@@ -437,7 +442,7 @@ function readme(r) {
 
   L.push('## Where a DeepPlay training step goes');
   L.push('');
-  L.push(`Each op of one step timed on its own (${r.breakdown.note}).`);
+  L.push(`Each op of one step timed on its own: ${r.breakdown.note}.`);
   L.push('');
   L.push('| part | ms | share of step |');
   L.push('|---|---|---|');
@@ -445,7 +450,7 @@ function readme(r) {
   for (const p of r.breakdown.parts) {
     L.push(`| ${p.name} | ${fmt(p.median, 3)} | ${((100 * p.median) / whole).toFixed(1)}% |`);
   }
-  L.push(`| sum of the parts | ${fmt(r.breakdown.sum_of_parts, 3)} | ${((100 * r.breakdown.sum_of_parts) / whole).toFixed(1)}% |`);
+  L.push(`| sum of the parts (their medians) | ${fmt(r.breakdown.sum_of_parts, 3)} | ${((100 * r.breakdown.sum_of_parts) / whole).toFixed(1)}% |`);
   L.push(`| overhead (whole step − parts) | ${fmt(r.breakdown.overhead, 3)} | ${((100 * r.breakdown.overhead) / whole).toFixed(1)}% |`);
   L.push(`| **whole \`train_step\`** | **${fmt(whole, 3)}** | 100% |`);
   const top = [...r.breakdown.parts].sort((a, b) => b.median - a.median).slice(0, 3);
@@ -470,8 +475,8 @@ function readme(r) {
   L.push('');
   const pk = r.peak.simd128;
   const ps = r.peak['scalar (no simd128 build)'];
-  L.push(`Measured simd128 peak of this machine: **${pk.gflops.toFixed(1)} GFLOP/s** (${pk.accumulators} independent f32x4 multiply+add chains; ` +
-    `${Object.entries(pk.by_accumulators).map(([a, s]) => `${a} chains: ${s.median.toFixed(1)}`).join(', ')}; a multiply and an add count as 2 flops per lane, plain simd128 has no FMA). ` +
+  L.push(`Measured simd128 peak of this machine: **${pk.gflops.toFixed(1)} GFLOP/s**, the best of ${pk.by_accumulators[pk.accumulators].n} runs of ${pk.accumulators} independent f32x4 multiply+add chains ` +
+    `(median, best by chain count: ${Object.entries(pk.by_accumulators).map(([a, s]) => `${a} chains ${s.median.toFixed(1)}, ${s.max.toFixed(1)}`).join('; ')}; a multiply and an add count as 2 flops per lane, plain simd128 has no FMA). ` +
     `The same loop without simd128: ${ps.gflops.toFixed(1)} GFLOP/s.`);
   L.push('');
   L.push('"ndarray" is `general_mat_mul` (matrixmultiply), what the core\'s ops call today; "DeepPlay op" is the core\'s `Graph::matmul` / `matmul_bt` on the same operands (the GEMM plus the op\'s allocation; – where no op takes that layout).');
@@ -489,6 +494,20 @@ function readme(r) {
   L.push('|---|---|---|');
   L.push(`| GRU classifier: ${r.gru.config} | ${r.gru.params} | ${cell(r.gru)} |`);
   L.push(`| Transformer: ${r.transformer.config} | ${r.transformer.params} | ${cell(r.transformer)} |`);
+  L.push('');
+
+  L.push('## Against the targets of the speed issue');
+  L.push('');
+  const tgt = (ok, text) => L.push(`- ${ok ? 'met' : '**not yet**'}: ${text}`);
+  const cj = tr.convnetjs && !tr.convnetjs.error ? tr.convnetjs.median : NaN;
+  tgt(tr.deepplay.median * 20 <= cj, `CNN training step at most 1/20 of ConvNetJS's (${fmt(cj / 20)} ms here): ${fmt(tr.deepplay.median)} ms, ${fmt(cj / tr.deepplay.median, 1)}x faster (aim: 1/30, ${fmt(cj / 30)} ms)`);
+  const b256 = inf.batch_256;
+  const tfw = b256.tfjs_wasm && !b256.tfjs_wasm.error ? b256.tfjs_wasm.median : NaN;
+  const ortw = b256.onnxruntime_web && !b256.onnxruntime_web.error ? b256.onnxruntime_web.median : NaN;
+  tgt(b256.deepplay.median <= tfw && b256.deepplay.median < ortw, `inference batch 256 as fast as TF.js wasm (${fmt(tfw)} ms) and faster than onnxruntime-web (${fmt(ortw)} ms): ${fmt(b256.deepplay.median)} ms`);
+  tgt(inf.batch_1.deepplay.median < 0.2, `inference batch 1 under 0.2 ms: ${fmt(inf.batch_1.deepplay.median, 3)} ms`);
+  const at70 = r.gemm.filter((g) => g.pct_of_peak >= 70);
+  tgt(at70.length === r.gemm.length, `GEMM at least 70% of the measured simd128 peak at every lab shape: ${at70.length} of ${r.gemm.length} shapes (best ${Math.max(...r.gemm.map((g) => g.pct_of_peak)).toFixed(0)}%, worst ${Math.min(...r.gemm.map((g) => g.pct_of_peak)).toFixed(0)}%)`);
   L.push('');
 
   L.push('## Rerun');
