@@ -38,6 +38,24 @@ fn broken_backwards_are_caught_in_wasm() {
 }
 
 #[wasm_bindgen_test]
+fn the_playground_trainer_learns_in_wasm() {
+    use deepplay_web::worker::playground::PlaygroundTrainer;
+    use deepplay_web::worker::protocol::{DatasetChoice, PlaygroundConfig};
+    let mut trainer = PlaygroundTrainer::new(PlaygroundConfig {
+        dataset: DatasetChoice::Moons,
+        ..PlaygroundConfig::default()
+    })
+    .unwrap();
+    let first = trainer.train_step().unwrap();
+    let mut last = first;
+    for _ in 0..500 {
+        last = trainer.train_step().unwrap();
+    }
+    assert!(last < first, "loss went from {first} to {last}");
+    assert!(trainer.accuracy() > 0.85, "accuracy {}", trainer.accuracy());
+}
+
+#[wasm_bindgen_test]
 async fn controls_render_the_contract_ids_and_call_back() {
     let root = host();
     let running = RwSignal::new(false);
