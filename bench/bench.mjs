@@ -25,7 +25,7 @@ const log = (...a) => console.error('bench:', ...a);
 // Repetitions: [warm-up, timed]. The smoke run only proves the path works.
 const R = smoke
   ? { dp: [1, 2], peerFast: [1, 2], peerSlow: [1, 1], gemm: [1, 2], peak: [1, 2], gemmFlops: 2e6, peakIters: 2e6 }
-  : { dp: [5, 25], peerFast: [10, 25], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
+  : { dp: [5, 40], peerFast: [10, 25], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
 const TFJS_CPU_REPS = [1, 3]; // ~3.4 s per step: kept low on purpose
 
 const dp = require('./pkg/deepplay_bench.js');
@@ -444,15 +444,30 @@ function readme(r) {
   L.push('');
   L.push(`Each op of one step timed on its own: ${r.breakdown.note}.`);
   L.push('');
-  L.push('| part | ms | share of step |');
-  L.push('|---|---|---|');
+  L.push('"GEMM alone" is what the op\'s matrix products would take at the rate this run measured for their per-sample shapes (table below), times 32 samples;');
+  L.push('the rest of the op\'s time is im2col / col2im, bias, copies and allocation.');
+  L.push('');
+  L.push('| part | ms | share of step | GEMM MFLOP | GEMM alone, ms |');
+  L.push('|---|---|---|---|---|');
   const whole = r.breakdown.whole_step;
+  const gemmOf = (label) => r.gemm.find((g) => g.name.startsWith(label));
+  const GEMM_PARTS = {
+    'conv1 forward': ['conv1 fwd, per sample'],
+    'conv1 backward': ['conv1 dW, per sample'],
+    'conv2 forward': ['conv2 fwd, per sample'],
+    'conv2 backward': ['conv2 dW, per sample', 'conv2 dcols, per sample'],
+  };
   for (const p of r.breakdown.parts) {
-    L.push(`| ${p.name} | ${fmt(p.median, 3)} | ${((100 * p.median) / whole).toFixed(1)}% |`);
+    const gs = (GEMM_PARTS[p.name] || []).map(gemmOf).filter(Boolean);
+    const mflop = gs.reduce((a, g) => a + (2 * g.m * g.k * g.n * r.settings.batch) / 1e6, 0);
+    const ms = gs.reduce((a, g) => a + (2 * g.m * g.k * g.n * r.settings.batch) / (g.ndarray_simd.median * 1e6), 0);
+    p.gemm_mflop = gs.length ? mflop : undefined;
+    p.gemm_ms = gs.length ? ms : undefined;
+    L.push(`| ${p.name} | ${fmt(p.median, 3)} | ${((100 * p.median) / whole).toFixed(1)}% | ${gs.length ? mflop.toFixed(1) : ''} | ${gs.length ? `${ms.toFixed(3)} (${((100 * ms) / p.median).toFixed(0)}% of the op)` : ''} |`);
   }
-  L.push(`| sum of the parts (their medians) | ${fmt(r.breakdown.sum_of_parts, 3)} | ${((100 * r.breakdown.sum_of_parts) / whole).toFixed(1)}% |`);
-  L.push(`| overhead (whole step − parts) | ${fmt(r.breakdown.overhead, 3)} | ${((100 * r.breakdown.overhead) / whole).toFixed(1)}% |`);
-  L.push(`| **whole \`train_step\`** | **${fmt(whole, 3)}** | 100% |`);
+  L.push(`| sum of the parts (their medians) | ${fmt(r.breakdown.sum_of_parts, 3)} | ${((100 * r.breakdown.sum_of_parts) / whole).toFixed(1)}% | | |`);
+  L.push(`| overhead (whole step − parts) | ${fmt(r.breakdown.overhead, 3)} | ${((100 * r.breakdown.overhead) / whole).toFixed(1)}% | | |`);
+  L.push(`| **whole \`train_step\`** | **${fmt(whole, 3)}** | 100% | | |`);
   const top = [...r.breakdown.parts].sort((a, b) => b.median - a.median).slice(0, 3);
   L.push('');
   L.push(`Largest parts: ${top.map((p) => `${p.name} (${fmt(p.median, 2)} ms)`).join(', ')}.`);
@@ -520,15 +535,17 @@ function readme(r) {
   L.push('');
   L.push('Wasm timing: DeepPlay times itself inside wasm with `performance.now()`; peers are timed around their calls.');
   L.push('Everything is single-threaded (TF.js wasm `setThreadsCount(1)` and no multithread binary, onnxruntime-web `numThreads = 1`).');
-  L.push('Other processes on the machine disturb the figures: compare numbers from one run, and look at the load line above.');
+  L.push('Other processes on the machine disturb the figures (on a shared 2-core machine, a concurrent build moves them by 30% or more,');
+  L.push('peak included): compare numbers from one run, look at the load line above and at the min–max ranges.');
   L.push('');
   return L.join('\n');
 }
 
 const outJson = smoke ? path.join(os.tmpdir(), 'deepplay-bench-smoke.json') : path.join(here, 'results.json');
 const outMd = smoke ? path.join(os.tmpdir(), 'deepplay-bench-smoke.md') : path.join(here, 'README.md');
+const markdown = readme(results); // also adds each part's GEMM estimate to results.breakdown
 fs.writeFileSync(outJson, JSON.stringify(results, null, 2) + '\n');
-fs.writeFileSync(outMd, readme(results));
+fs.writeFileSync(outMd, markdown);
 
 const t = results.train;
 console.log(
