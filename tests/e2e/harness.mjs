@@ -45,8 +45,9 @@ export async function startApp() {
 
 /** A new page that records console errors, page errors and requests to
  * any host but the app's own. */
-export async function openPage(app, path = "/", viewport = { width: 1280, height: 860 }) {
+export async function openPage(app, path = "/", viewport = { width: 1280, height: 860 }, prepare) {
   const context = await app.browser.newContext({ viewport });
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   const problems = [];
   page.on("console", (message) => {

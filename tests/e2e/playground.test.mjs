@@ -13,8 +13,8 @@ after(async () => {
   await app?.close();
 });
 
-async function openLab(path = "/playground", viewport) {
-  const opened = await openPage(app, path, viewport);
+async function openLab(path = "/playground", viewport, prepare) {
+  const opened = await openPage(app, path, viewport, prepare);
   await byTestId(opened.page, "train-toggle").waitFor();
   // The worker's first snapshot draws the data and the untrained boundary.
   await waitFor("the first heatmap", async () => (await distinctColours(opened.page, "decision-heatmap")) > 5);
@@ -66,6 +66,8 @@ test("training runs live: steps and loss move, the heatmap is drawn, nothing err
   await page.waitForTimeout(600);
   assert.equal(await dataValue(page, "step-count"), paused, "paused training stays put");
   assert.match(await byTestId(page, "train-toggle").textContent(), /Start/);
+  const longest = Math.max(0, ...longTasks);
+  assert.ok(longest < 200, `the page stayed responsive (longest main-thread task ${longest} ms)`);
 
   // Step once adds exactly one step.
   await byTestId(page, "step-once").click();
@@ -140,7 +142,7 @@ test("a diverging run pauses with advice, and reset recovers without reloading",
 });
 
 test("the URL reproduces the settings, and a phone-sized screen has no overflow", async () => {
-  const query = "?data=circles&hidden=8,8&act=tanh&opt=adam&lr=0.03&batch=16&noise=0.05&seed=7";
+  const query = "?data=circles&hidden=8,8&act=tanh&opt=adam&lr=0.03&batch=16&noise=0.05&seed=7&speed=full";
   const { page, context, problems } = await openLab(`/playground${query}`, { width: 390, height: 844 });
   assert.equal(await byTestId(page, "dataset-select").inputValue(), "circles");
   assert.equal(await byTestId(page, "hidden-input").inputValue(), "8,8");
@@ -157,5 +159,46 @@ test("the URL reproduces the settings, and a phone-sized screen has no overflow"
   await byTestId(page, "train-toggle").click();
   await waitFor("steps on a phone", async () => (await dataValue(page, "step-count")) > 20);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the speed limit slows training to a watchable pace", async () => {
+  const { page, context, problems } = await openLab();
+  await byTestId(page, "speed-select").selectOption("veryslow");
+  await waitFor("speed in the URL", async () => page.url().includes("speed=veryslow"));
+  await byTestId(page, "train-toggle").click();
+  await waitFor("a first slow step", async () => (await dataValue(page, "step-count")) >= 1);
+  await page.waitForTimeout(2000);
+  const steps = await dataValue(page, "step-count");
+  // 10 steps a second for about 2 seconds.
+  assert.ok(steps >= 10 && steps <= 40, `about 20 steps at 10 steps/s, got ${steps}`);
+  await byTestId(page, "speed-select").selectOption("full");
+  await waitFor("full speed again", async () => (await dataValue(page, "step-count")) > 1000);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a crashed worker is restarted with a message, and training goes on", async () => {
+  let loads = 0;
+  // The first worker dies at start-up; the restarted one is the real one.
+  const crashFirstWorker = (context) =>
+    context.route("**/worker_loader.js", (route) => {
+      loads += 1;
+      if (loads === 1) {
+        route.fulfill({ contentType: "text/javascript", body: 'throw new Error("simulated crash");' });
+      } else {
+        route.continue();
+      }
+    });
+  const { page, context, problems } = await openLab("/playground", undefined, crashFirstWorker);
+  const banner = byTestId(page, "error-banner");
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /crashed .* restarted/);
+  assert.equal(loads, 2, "the worker was started again");
+  await byTestId(page, "train-toggle").click();
+  await waitFor("the banner to go once training restarts", async () => (await banner.count()) === 0);
+  await waitFor("training in the new worker", async () => (await dataValue(page, "step-count")) > 50);
+  // The only error is the simulated one, which the page handles.
+  assert.deepEqual(problems.filter((p) => !p.includes("simulated crash")), []);
   await context.close();
 });

@@ -15,7 +15,8 @@ use crate::url_state;
 use crate::validate;
 use crate::worker::client::WorkerClient;
 use crate::worker::protocol::{
-    ActivationChoice, Command, DatasetChoice, Hyper, OptimizerChoice, PlaygroundConfig, Snapshot, WorkerEvent,
+    ActivationChoice, Command, DatasetChoice, Hyper, OptimizerChoice, PlaygroundConfig, Snapshot, SpeedChoice,
+    WorkerEvent,
 };
 
 /// Points kept in the loss chart.
@@ -58,6 +59,9 @@ pub fn config_from_query(pairs: &[(String, String)]) -> (PlaygroundConfig, Field
     }
     if let Some(o) = get("opt").and_then(OptimizerChoice::from_key) {
         config.optimizer = o;
+    }
+    if let Some(speed) = get("speed").and_then(SpeedChoice::from_key) {
+        config.speed = speed;
     }
     if let Some(text) = get("seed") {
         texts.seed = text.to_string();
@@ -103,6 +107,7 @@ pub fn config_to_query(config: &PlaygroundConfig) -> Vec<(&'static str, String)>
         ("batch", config.batch_size.to_string()),
         ("noise", config.noise.to_string()),
         ("seed", config.seed.to_string()),
+        ("speed", config.speed.key().to_string()),
     ]
 }
 
@@ -238,6 +243,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             Hyper::LearningRate(v) => c.learning_rate = *v,
             Hyper::BatchSize(v) => c.batch_size = *v,
             Hyper::Optimizer(v) => c.optimizer = *v,
+            Hyper::Speed(v) => c.speed = *v,
             Hyper::Dataset(v) => c.dataset = *v,
             Hyper::Hidden(v) => c.hidden = v.clone(),
             Hyper::Activation(v) => c.activation = *v,
@@ -316,6 +322,7 @@ pub fn PlaygroundPage() -> impl IntoView {
     let dataset_options: Vec<_> = DatasetChoice::ALL.iter().map(|d| (d.key(), d.label())).collect();
     let activation_options: Vec<_> = ActivationChoice::ALL.iter().map(|a| (a.key(), a.label())).collect();
     let optimizer_options: Vec<_> = OptimizerChoice::ALL.iter().map(|o| (o.key(), o.label())).collect();
+    let speed_options: Vec<_> = SpeedChoice::ALL.iter().map(|s| (s.key(), s.label())).collect();
 
     view! {
         <article class="page lab" data-testid="playground">
@@ -342,6 +349,18 @@ pub fn PlaygroundPage() -> impl IntoView {
                         on_step=on_step
                         on_reset=on_reset
                         on_seed=on_seed
+                    />
+                    <SelectField
+                        id="speed"
+                        label="Speed"
+                        testid="speed-select"
+                        options=speed_options
+                        value=Signal::derive(move || config.get().speed.key())
+                        on_change=move |key: String| {
+                            if let Some(speed) = SpeedChoice::from_key(&key) {
+                                set_hyper(Hyper::Speed(speed));
+                            }
+                        }
                     />
                     <h2>"Data and model"</h2>
                     <div class="field-grid">
@@ -446,7 +465,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                     </div>
                     <p class="note">
                         "Changing the data or the network starts a new run; the learning rate, \
-                         batch size and optimizer change on the fly."
+                         batch size, optimizer and speed change on the fly."
                     </p>
                 </section>
                 <section class="panel boundary-panel" aria-labelledby="boundary-title">
@@ -519,6 +538,7 @@ mod tests {
             batch_size: 7,
             noise: 0.25,
             seed: 99,
+            speed: SpeedChoice::Slow,
         };
         let query = url_state::encode_query(&config_to_query(&config));
         let (parsed, texts) = config_from_query(&pairs(&query));

@@ -161,6 +161,10 @@ impl PlaygroundTrainer {
                 self.optimizer = optimizer(choice, self.config.learning_rate);
                 return Ok(());
             }
+            Hyper::Speed(speed) => {
+                self.config.speed = speed;
+                return Ok(());
+            }
             Hyper::Dataset(d) => config.dataset = d,
             Hyper::Hidden(h) => config.hidden = h,
             Hyper::Activation(a) => config.activation = a,

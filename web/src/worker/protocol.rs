@@ -100,6 +100,50 @@ impl OptimizerChoice {
     }
 }
 
+/// How fast the worker trains: flat out, or slowly enough to watch the
+/// boundary move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpeedChoice {
+    Full,
+    /// About 100 steps a second.
+    Slow,
+    /// About 10 steps a second.
+    VerySlow,
+}
+
+impl SpeedChoice {
+    pub const ALL: [SpeedChoice; 3] = [Self::Full, Self::Slow, Self::VerySlow];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Slow => "slow",
+            Self::VerySlow => "veryslow",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Full => "Full speed",
+            Self::Slow => "Slow (100 steps/s)",
+            Self::VerySlow => "Very slow (10 steps/s)",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// The step rate limit, if any.
+    pub fn steps_per_second(self) -> Option<f64> {
+        match self {
+            Self::Full => None,
+            Self::Slow => Some(100.0),
+            Self::VerySlow => Some(10.0),
+        }
+    }
+}
+
 /// Everything that defines a playground run. With the seed, it names the
 /// run exactly: the same config gives the same run, step for step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,6 +158,8 @@ pub struct PlaygroundConfig {
     /// Standard deviation of the noise added to the data points.
     pub noise: f32,
     pub seed: u64,
+    /// Not part of the run's result: only how fast it plays.
+    pub speed: SpeedChoice,
 }
 
 impl Default for PlaygroundConfig {
@@ -127,11 +173,12 @@ impl Default for PlaygroundConfig {
             batch_size: 32,
             noise: 0.05,
             seed: 42,
+            speed: SpeedChoice::Full,
         }
     }
 }
 
-/// One hyperparameter change. The first three apply to the running model;
+/// One hyperparameter change. The first four apply to the running model;
 /// the rest change the data or the network, so the worker rebuilds both
 /// (with the current seed) and training starts again from step 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -139,6 +186,7 @@ pub enum Hyper {
     LearningRate(f32),
     BatchSize(usize),
     Optimizer(OptimizerChoice),
+    Speed(SpeedChoice),
     Dataset(DatasetChoice),
     Hidden(Vec<usize>),
     Activation(ActivationChoice),
@@ -148,7 +196,10 @@ pub enum Hyper {
 impl Hyper {
     /// Whether the change throws away the trained weights.
     pub fn restarts_run(&self) -> bool {
-        !matches!(self, Hyper::LearningRate(_) | Hyper::BatchSize(_) | Hyper::Optimizer(_))
+        !matches!(
+            self,
+            Hyper::LearningRate(_) | Hyper::BatchSize(_) | Hyper::Optimizer(_) | Hyper::Speed(_)
+        )
     }
 }
 
@@ -454,6 +505,7 @@ mod tests {
     fn only_data_and_architecture_changes_restart() {
         assert!(!Hyper::LearningRate(0.1).restarts_run());
         assert!(!Hyper::BatchSize(8).restarts_run());
+        assert!(!Hyper::Speed(SpeedChoice::Slow).restarts_run());
         assert!(Hyper::Dataset(DatasetChoice::Moons).restarts_run());
         assert!(Hyper::Hidden(vec![4]).restarts_run());
     }
@@ -468,6 +520,9 @@ mod tests {
         }
         for o in OptimizerChoice::ALL {
             assert_eq!(OptimizerChoice::from_key(o.key()), Some(o));
+        }
+        for speed in SpeedChoice::ALL {
+            assert_eq!(SpeedChoice::from_key(speed.key()), Some(speed));
         }
         assert_eq!(DatasetChoice::from_key("nope"), None);
     }

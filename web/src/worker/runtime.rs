@@ -25,6 +25,12 @@ struct Runtime {
     scope: DedicatedWorkerGlobalScope,
     /// `port2.postMessage` schedules a slice; `port1` runs it.
     channel: MessageChannel,
+    /// Runs a slice from `setTimeout`: used when a speed limit leaves
+    /// nothing to do for a while, so the worker idles instead of spinning.
+    delayed_slice: js_sys::Function,
+    /// Steps the speed limit allows but that are not trained yet.
+    step_credit: f64,
+    last_slice_ms: f64,
     trainer: Option<PlaygroundTrainer>,
     running: bool,
     slice_scheduled: bool,
@@ -112,7 +118,21 @@ impl Runtime {
     fn schedule_slice(&mut self) {
         if self.running && !self.slice_scheduled {
             self.slice_scheduled = true;
-            if let Err(e) = self.channel.port2().post_message(&JsValue::NULL) {
+            let throttled = self
+                .trainer
+                .as_ref()
+                .is_some_and(|t| t.config().speed.steps_per_second().is_some());
+            if throttled {
+                // About one frame: the limited rate is reached in small doses.
+                let scheduled = self
+                    .scope
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&self.delayed_slice, 16);
+                if scheduled.is_err() {
+                    log_error("DeepPlay worker: could not schedule training");
+                    self.slice_scheduled = false;
+                    self.running = false;
+                }
+            } else if let Err(e) = self.channel.port2().post_message(&JsValue::NULL) {
                 log_error(&format!("DeepPlay worker: could not schedule training: {e:?}"));
                 self.slice_scheduled = false;
                 self.running = false;
@@ -142,6 +162,8 @@ impl Runtime {
                 if self.trainer.is_some() {
                     self.running = true;
                     self.last_snapshot_ms = now_ms(&self.scope);
+                    self.last_slice_ms = self.last_snapshot_ms;
+                    self.step_credit = 1.0;
                     self.steps_since_snapshot = 0;
                     self.send_snapshot(false, false);
                     self.schedule_slice();
@@ -194,12 +216,27 @@ impl Runtime {
             return;
         };
         let start = now_ms(&self.scope);
+        // Under a speed limit, train only the steps earned since the last
+        // slice (at most a tenth of a second's worth, so no bursts).
+        let budget = match trainer.config().speed.steps_per_second() {
+            None => u64::MAX,
+            Some(rate) => {
+                let earned = rate * (start - self.last_slice_ms).max(0.0) / 1000.0;
+                self.step_credit = (self.step_credit + earned).min(rate / 10.0 + 1.0);
+                let whole = self.step_credit.floor();
+                self.step_credit -= whole;
+                whole as u64
+            }
+        };
+        self.last_slice_ms = start;
         let mut failed = false;
-        loop {
+        let mut trained = 0;
+        while trained < budget {
             if trainer.train_step().is_err() {
                 failed = true;
                 break;
             }
+            trained += 1;
             self.steps_since_snapshot += 1;
             if now_ms(&self.scope) - start >= TRAIN_SLICE_MS {
                 break;
@@ -256,6 +293,10 @@ pub fn start() {
     // The handlers live as long as the worker.
     on_slice.forget();
 
+    let on_timeout = Closure::<dyn FnMut()>::new(move || with_runtime(Runtime::run_slice));
+    let delayed_slice: js_sys::Function = on_timeout.as_ref().unchecked_ref::<js_sys::Function>().clone();
+    on_timeout.forget();
+
     let on_command = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(text) = event.data().as_string() else {
             log_error("DeepPlay worker: ignored a message that is not text");
@@ -273,6 +314,9 @@ pub fn start() {
         *cell.borrow_mut() = Some(Runtime {
             scope: scope.clone(),
             channel,
+            delayed_slice,
+            step_credit: 0.0,
+            last_slice_ms: 0.0,
             trainer: None,
             running: false,
             slice_scheduled: false,
