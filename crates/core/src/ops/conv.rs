@@ -172,10 +172,14 @@ impl Graph {
         let wc = contiguous(self.value(w));
         let w2 = matrix(wc.as_slice().expect("standard layout"), geo.o, patch);
 
-        let mut cols = vec![0.0f32; geo.n * patch * positions];
+        // Training keeps every sample's columns for the backward pass;
+        // inference reuses one sample's worth (40 MB less at batch 256).
+        let keep_cols = self.requires_grad(x) || self.requires_grad(w) || b.is_some_and(|b| self.requires_grad(b));
+        let mut cols = vec![0.0f32; if keep_cols { geo.n } else { 1 } * patch * positions];
         let mut out = vec![0.0f32; geo.n * geo.o * positions];
         for i in 0..geo.n {
-            let cols_i = &mut cols[i * patch * positions..(i + 1) * patch * positions];
+            let slot = if keep_cols { i } else { 0 };
+            let cols_i = &mut cols[slot * patch * positions..(slot + 1) * patch * positions];
             geo.im2col(
                 &x_data[i * geo.c * geo.h * geo.w..(i + 1) * geo.c * geo.h * geo.w],
                 cols_i,
@@ -241,5 +245,36 @@ impl Graph {
                 grads
             }),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// Inference (no gradient wanted) takes the buffer-reusing path; it must
+    /// compute exactly what the training path computes.
+    #[test]
+    fn inference_path_matches_training_path() {
+        let mut rng = Rng::new(4);
+        let x = crate::init::normal(&[3, 2, 7, 6], 1.0, &mut rng);
+        let w = crate::init::normal(&[4, 2, 3, 3], 1.0, &mut rng);
+        let b = crate::init::normal(&[4], 1.0, &mut rng);
+        let spec = Conv2dSpec { stride: 2, padding: 1 };
+        let run = |trainable: bool| {
+            let mut g = Graph::new();
+            let leaf = |g: &mut Graph, t: &Tensor| {
+                if trainable {
+                    g.variable(t.clone())
+                } else {
+                    g.constant(t.clone())
+                }
+            };
+            let (xv, wv, bv) = (leaf(&mut g, &x), leaf(&mut g, &w), leaf(&mut g, &b));
+            let out = g.conv2d(xv, wv, Some(bv), spec).unwrap();
+            g.value(out).clone()
+        };
+        assert_eq!(run(true), run(false));
     }
 }
