@@ -68,9 +68,23 @@ impl Geometry {
         self.oh * self.ow
     }
 
+    /// The output columns `lo..hi` whose input column `ox * stride + kj - padding`
+    /// lies inside the image (the others read zero padding).
+    fn valid_outputs(&self, kj: usize) -> (usize, usize) {
+        let (s, p) = (self.spec.stride, self.spec.padding);
+        // Valid when p <= ox * s + kj < w + p.
+        let lo = if kj >= p { 0 } else { (p - kj).div_ceil(s) };
+        let hi = if self.w + p > kj {
+            (self.w + p - kj).div_ceil(s).min(self.ow)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    }
+
     /// Unroll one sample [C, H, W] into columns [C*KH*KW, OH*OW].
     fn im2col(&self, x: &[f32], cols: &mut [f32]) {
-        let (s, p) = (self.spec.stride, self.spec.padding as isize);
+        let (s, p) = (self.spec.stride, self.spec.padding);
         let positions = self.positions();
         for c in 0..self.c {
             let plane = &x[c * self.h * self.w..(c + 1) * self.h * self.w];
@@ -78,21 +92,25 @@ impl Geometry {
                 for kj in 0..self.kw {
                     let row = (c * self.kh + ki) * self.kw + kj;
                     let dst = &mut cols[row * positions..(row + 1) * positions];
+                    let (lo, hi) = self.valid_outputs(kj);
                     for oy in 0..self.oh {
-                        let iy = (oy * s + ki) as isize - p;
                         let line = &mut dst[oy * self.ow..(oy + 1) * self.ow];
-                        if iy < 0 || iy >= self.h as isize {
+                        let iy = oy * s + ki;
+                        if iy < p || iy >= self.h + p {
                             line.fill(0.0);
                             continue;
                         }
-                        let src = &plane[iy as usize * self.w..(iy as usize + 1) * self.w];
-                        for (ox, v) in line.iter_mut().enumerate() {
-                            let ix = (ox * s + kj) as isize - p;
-                            *v = if ix < 0 || ix >= self.w as isize {
-                                0.0
-                            } else {
-                                src[ix as usize]
-                            };
+                        let src = &plane[(iy - p) * self.w..(iy - p + 1) * self.w];
+                        line[..lo].fill(0.0);
+                        line[hi..].fill(0.0);
+                        if s == 1 {
+                            // Stride 1: the valid part of the row is one contiguous copy.
+                            let first = lo + kj - p;
+                            line[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+                        } else {
+                            for (ox, v) in line.iter_mut().enumerate().take(hi).skip(lo) {
+                                *v = src[ox * s + kj - p];
+                            }
                         }
                     }
                 }
@@ -102,7 +120,7 @@ impl Geometry {
 
     /// The adjoint of im2col: add columns back onto one sample's [C, H, W].
     fn col2im(&self, cols: &[f32], dx: &mut [f32]) {
-        let (s, p) = (self.spec.stride, self.spec.padding as isize);
+        let (s, p) = (self.spec.stride, self.spec.padding);
         let positions = self.positions();
         for c in 0..self.c {
             let plane = &mut dx[c * self.h * self.w..(c + 1) * self.h * self.w];
@@ -110,16 +128,22 @@ impl Geometry {
                 for kj in 0..self.kw {
                     let row = (c * self.kh + ki) * self.kw + kj;
                     let src = &cols[row * positions..(row + 1) * positions];
+                    let (lo, hi) = self.valid_outputs(kj);
                     for oy in 0..self.oh {
-                        let iy = (oy * s + ki) as isize - p;
-                        if iy < 0 || iy >= self.h as isize {
+                        let iy = oy * s + ki;
+                        if iy < p || iy >= self.h + p {
                             continue;
                         }
-                        let dst = &mut plane[iy as usize * self.w..(iy as usize + 1) * self.w];
-                        for (ox, &v) in src[oy * self.ow..(oy + 1) * self.ow].iter().enumerate() {
-                            let ix = (ox * s + kj) as isize - p;
-                            if ix >= 0 && ix < self.w as isize {
-                                dst[ix as usize] += v;
+                        let dst = &mut plane[(iy - p) * self.w..(iy - p + 1) * self.w];
+                        let line = &src[oy * self.ow..(oy + 1) * self.ow];
+                        if s == 1 {
+                            let first = lo + kj - p;
+                            for (d, &v) in dst[first..first + (hi - lo)].iter_mut().zip(&line[lo..hi]) {
+                                *d += v;
+                            }
+                        } else {
+                            for (ox, &v) in line.iter().enumerate().take(hi).skip(lo) {
+                                dst[ox * s + kj - p] += v;
                             }
                         }
                     }
