@@ -196,12 +196,6 @@ impl WorkerClient {
             post(&self.inner, &command);
         }
     }
-
-    /// Forgets commands still waiting for the worker (a newer configure
-    /// makes them moot).
-    pub fn clear_queue(&self) {
-        self.inner.borrow_mut().queue.clear();
-    }
 }
 
 impl Drop for WorkerClient {

@@ -167,6 +167,10 @@ impl Runtime {
                     self.steps_since_snapshot = 0;
                     self.send_snapshot(false, false);
                     self.schedule_slice();
+                } else {
+                    // Nothing to train (the last configure failed): say so,
+                    // so the page does not show a run that is not there.
+                    self.send_error("There is no model to train: change a setting or press Reset.".into());
                 }
             }
             Command::Pause => {
