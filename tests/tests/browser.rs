@@ -3,7 +3,8 @@
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p deepplay-tests --target wasm32-unknown-unknown`
 #![cfg(target_arch = "wasm32")]
 
-use deepplay_web::components::{ErrorBanner, LineChart, Series, TrainControls};
+use deepplay_web::components::{Dot, ErrorBanner, Heatmap, ImageGrid, LineChart, Series, TrainControls};
+use deepplay_web::draw::{tensor_to_image, ColorMap};
 use leptos::prelude::*;
 use leptos::task::tick;
 use wasm_bindgen::JsCast;
@@ -12,9 +13,16 @@ use web_sys::HtmlElement;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A fresh element in the page to mount into.
+/// A fresh element in the page to mount into, with the app's stylesheet
+/// loaded (the widgets' sizes come from it).
 fn host() -> HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();
+    if document.get_element_by_id("app-style").is_none() {
+        let style = document.create_element("style").unwrap();
+        style.set_id("app-style");
+        style.set_text_content(Some(include_str!("../../web/style.css")));
+        document.head().unwrap().append_child(&style).unwrap();
+    }
     let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
     host
@@ -158,4 +166,55 @@ async fn line_chart_draws_its_points() {
     assert_eq!(chart.get_attribute("data-points").as_deref(), Some("50"));
     let canvas: web_sys::HtmlCanvasElement = chart.query_selector("canvas").unwrap().unwrap().unchecked_into();
     assert!(canvas.width() > 0, "the canvas was sized to its container");
+}
+
+#[wasm_bindgen_test]
+async fn heatmap_and_image_grid_draw_their_pixels() {
+    let root = host();
+    root.set_attribute("style", "width: 300px").unwrap();
+    let image = RwSignal::new(None);
+    let dots = RwSignal::new(vec![Dot {
+        x: 0.5,
+        y: 0.5,
+        color: [0, 0, 0],
+    }]);
+    let images = RwSignal::new(Vec::new());
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <Heatmap image=image dots=dots testid="heatmap" label="test heatmap" />
+            <ImageGrid images=images testid="grid" label="test grid" cell=40.0 />
+        }
+    });
+    let ramp: Vec<f32> = (0..16).map(|i| i as f32 - 8.0).collect();
+    image.set(Some(tensor_to_image(&ramp, 4, 4, ColorMap::Diverging)));
+    images.set(
+        (0..9)
+            .map(|k| (format!("#{k}"), tensor_to_image(&ramp, 4, 4, ColorMap::Sequential)))
+            .collect(),
+    );
+    tick().await;
+    // Effects run after a frame of layout; give them a moment.
+    for _ in 0..5 {
+        tick().await;
+    }
+    let canvas: web_sys::HtmlCanvasElement = by_testid(&root, "heatmap").unwrap().unchecked_into();
+    assert!(
+        canvas.width() >= 290,
+        "the heatmap follows its container: {}",
+        canvas.width()
+    );
+    assert_eq!(canvas.width(), canvas.height(), "square");
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let w = f64::from(canvas.width());
+    let corner = context.get_image_data(2.0, 2.0, 1.0, 1.0).unwrap().data().0;
+    let centre = context.get_image_data(w / 2.0, w / 2.0, 1.0, 1.0).unwrap().data().0;
+    let far = context.get_image_data(w - 3.0, w - 3.0, 1.0, 1.0).unwrap().data().0;
+    assert_ne!(corner, far, "the ramp goes from blue to red");
+    assert_eq!(&centre[..3], &[0, 0, 0], "the dot is drawn on top");
+
+    let grid = by_testid(&root, "grid").unwrap();
+    assert_eq!(grid.get_attribute("data-count").as_deref(), Some("9"));
+    let grid: web_sys::HtmlCanvasElement = grid.unchecked_into();
+    // 300 px fit 6 cells of 40 + 8; 9 images make 2 rows.
+    assert!(grid.client_height() > 80, "two rows: {}", grid.client_height());
 }
