@@ -7,11 +7,11 @@
 use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
+use crate::kernels::gemm;
 use crate::tensor::Tensor;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, IxDyn};
 
 /// Stride and zero padding, the same on both spatial axes.
@@ -214,7 +214,7 @@ impl Graph {
                     row.fill(bias);
                 }
             }
-            general_mat_mul(
+            gemm(
                 1.0,
                 &w2,
                 &matrix(cols_i, patch, positions),
@@ -244,10 +244,10 @@ impl Graph {
                         positions,
                     );
                     if args.needs_grad[1] {
-                        general_mat_mul(1.0, &g_i, &cols_i.t(), 1.0, &mut matrix_mut(&mut dw, geo.o, patch));
+                        gemm(1.0, &g_i, &cols_i.t(), 1.0, &mut matrix_mut(&mut dw, geo.o, patch));
                     }
                     if let Some(dx) = dx.as_mut() {
-                        general_mat_mul(1.0, &w2.t(), &g_i, 0.0, &mut matrix_mut(&mut dcols, patch, positions));
+                        gemm(1.0, &w2.t(), &g_i, 0.0, &mut matrix_mut(&mut dcols, patch, positions));
                         let sample = geo.c * geo.h * geo.w;
                         geo.col2im(&dcols, &mut dx[i * sample..(i + 1) * sample]);
                     }

@@ -1,16 +1,17 @@
 //! Matrix products: `matmul` (`torch.matmul` for a batch of matrices times a
 //! matrix or a same-sized batch), `matmul_bt` (times the transpose of the
 //! second operand, as attention's Q K^T needs) and `linear` (`F.linear`).
-//! The GEMM itself is ndarray's `general_mat_mul` (matrixmultiply), which with
-//! simd128 runs near the machine's peak; transposes are free stride views.
+//! The GEMM itself is [`crate::kernels::gemm`] (DeepPlay's simd128 kernel in
+//! wasm, ndarray's `general_mat_mul` elsewhere); transposes are free stride
+//! views.
 
 use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
+use crate::kernels::gemm;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array3, ArrayView2, ArrayView3, Axis, IxDyn};
 
 /// A batch of matrices [batch, rows, cols] viewed from a standard-layout tensor.
@@ -41,7 +42,7 @@ fn bmm(a: ArrayView3<f32>, b: ArrayView3<f32>, ta: bool, tb: bool) -> Array3<f32
         let bi = if b.shape()[0] == 1 { 0 } else { i };
         let ai = maybe_t(a.index_axis(Axis(0), i), ta);
         let bm = maybe_t(b.index_axis(Axis(0), bi), tb);
-        general_mat_mul(1.0, &ai, &bm, 0.0, &mut out.index_axis_mut(Axis(0), i));
+        gemm(1.0, &ai, &bm, 0.0, &mut out.index_axis_mut(Axis(0), i));
     }
     out
 }
@@ -55,7 +56,7 @@ fn bmm_reduce(a: ArrayView3<f32>, b: ArrayView3<f32>, ta: bool, tb: bool) -> nda
     for i in 0..a.shape()[0] {
         let ai = maybe_t(a.index_axis(Axis(0), i), ta);
         let bi = maybe_t(b.index_axis(Axis(0), i), tb);
-        general_mat_mul(1.0, &ai, &bi, 1.0, &mut out);
+        gemm(1.0, &ai, &bi, 1.0, &mut out);
     }
     out
 }
@@ -182,9 +183,9 @@ impl Graph {
         if let Some(b) = b {
             // Start from the broadcast bias and accumulate the product onto it.
             y.assign(&self.value(b).view().into_shape_with_order((1, out)).expect("[out]"));
-            general_mat_mul(1.0, &x2, &w2.t(), 1.0, &mut y);
+            gemm(1.0, &x2, &w2.t(), 1.0, &mut y);
         } else {
-            general_mat_mul(1.0, &x2, &w2.t(), 0.0, &mut y);
+            gemm(1.0, &x2, &w2.t(), 0.0, &mut y);
         }
         drop(xc);
         let value = y.into_dyn().into_shape_with_order(IxDyn(&out_shape)).expect("planned");

@@ -1,0 +1,138 @@
+//! GEMM kernels: `C = alpha op(A) op(B) + beta C`, what the ops in
+//! [`crate::ops`] (matmul, linear, conv) spend most of their time in.
+//!
+//! [`gemm`] has the semantics of ndarray's `general_mat_mul`: any 2-D views,
+//! transposes included (a transpose is a stride view), and when `beta` is 0,
+//! C is overwritten without being read. Built for wasm32 with simd128 it runs
+//! DeepPlay's own packed micro-kernel ([`simd128`]), which is faster than
+//! matrixmultiply at the labs' skinny shapes (few rows or few columns, short
+//! inner sizes); everywhere else, and for operands whose memory is not one
+//! contiguous block, it is `general_mat_mul` itself: the scalar path the SIMD
+//! one is tested against.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayBase, Data, DataMut, Ix2};
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
+
+/// Whether this build has DeepPlay's simd128 kernel (wasm32 built with
+/// `-C target-feature=+simd128`); without it [`gemm`] is `general_mat_mul`.
+pub const SIMD128: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// `c = alpha * a · b + beta * c`, with a [m, k], b [k, n], c [m, n].
+///
+/// Panics if the shapes do not line up (as `general_mat_mul` does).
+pub fn gemm<S1, S2, S3>(
+    alpha: f32,
+    a: &ArrayBase<S1, Ix2>,
+    b: &ArrayBase<S2, Ix2>,
+    beta: f32,
+    c: &mut ArrayBase<S3, Ix2>,
+) where
+    S1: Data<Elem = f32>,
+    S2: Data<Elem = f32>,
+    S3: DataMut<Elem = f32>,
+{
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "gemm: shapes {:?} x {:?} -> {:?}",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd128::gemm(alpha, a.view(), b.view(), beta, c.view_mut()) {
+        return;
+    }
+    general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// The scalar path: ndarray's `general_mat_mul` (matrixmultiply), whatever
+/// the target. Tests and benchmarks compare [`gemm`] with it.
+pub fn gemm_reference<S1, S2, S3>(
+    alpha: f32,
+    a: &ArrayBase<S1, Ix2>,
+    b: &ArrayBase<S2, Ix2>,
+    beta: f32,
+    c: &mut ArrayBase<S3, Ix2>,
+) where
+    S1: Data<Elem = f32>,
+    S2: Data<Elem = f32>,
+    S3: DataMut<Elem = f32>,
+{
+    general_mat_mul(alpha, a, b, beta, c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use ndarray::{Array2, ShapeBuilder};
+
+    /// The naive triple loop, accumulating in f64.
+    fn naive(alpha: f32, a: &Array2<f32>, b: &Array2<f32>, beta: f32, c: &Array2<f32>) -> Array2<f32> {
+        let (m, k) = a.dim();
+        let n = b.dim().1;
+        Array2::from_shape_fn((m, n), |(i, j)| {
+            let s: f64 = (0..k).map(|p| a[[i, p]] as f64 * b[[p, j]] as f64).sum();
+            let prior = if beta == 0.0 {
+                0.0
+            } else {
+                beta as f64 * c[[i, j]] as f64
+            };
+            (alpha as f64 * s + prior) as f32
+        })
+    }
+
+    fn filled(rows: usize, cols: usize, rng: &mut Rng, column_major: bool) -> Array2<f32> {
+        let mut x = if column_major {
+            Array2::zeros((rows, cols).f())
+        } else {
+            Array2::zeros((rows, cols))
+        };
+        x.mapv_inplace(|_| rng.uniform_range(-1.0, 1.0));
+        x
+    }
+
+    #[test]
+    fn matches_the_naive_loop_on_odd_sizes_and_layouts() {
+        let mut rng = Rng::new(7);
+        let sizes = [1, 3, 4, 5, 8, 17, 33, 129];
+        for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-1.5, 0.25)] {
+            for &m in &sizes {
+                for &k in &[1, 3, 17, 129, 300] {
+                    for &n in &sizes {
+                        for layout in 0..4 {
+                            let (ta, tb) = (layout & 1 == 1, layout & 2 == 2);
+                            // a transposed view: column-major storage seen as row-major
+                            let a = filled(m, k, &mut rng, ta);
+                            let b = filled(k, n, &mut rng, tb);
+                            let c0 = filled(m, n, &mut rng, false);
+                            let want = naive(alpha, &a, &b, beta, &c0);
+                            let mut c = c0.clone();
+                            gemm(alpha, &a, &b, beta, &mut c);
+                            let tol = 1e-5 * (k as f32).sqrt().max(1.0) * 4.0;
+                            for (x, y) in c.iter().zip(want.iter()) {
+                                assert!(
+                                    (x - y).abs() <= tol * (1.0 + y.abs()),
+                                    "{m}x{k}x{n} {layout}: {x} vs {y}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_c() {
+        let a = Array2::from_elem((3, 5), 1.0f32);
+        let b = Array2::from_elem((5, 17), 2.0f32);
+        let mut c = Array2::from_elem((3, 17), f32::NAN);
+        gemm(1.0, &a, &b.view(), 0.0, &mut c);
+        assert!(c.iter().all(|&x| x == 10.0));
+    }
+}

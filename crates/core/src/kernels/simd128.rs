@@ -1,0 +1,445 @@
+//! The wasm32 simd128 GEMM: operands packed into panels, an `MR x 4*NV`
+//! register tile of f32x4 accumulators per micro-kernel call, loops blocked
+//! so the B micro-panel stays in L1 and the A block in L2.
+//!
+//! Why `unsafe` here (the crate is `deny(unsafe_code)` and only this module
+//! allows it): the safe simd128 intrinsics operate on `v128` values only;
+//! getting four f32 in and out of memory safely costs four lane inserts or
+//! extracts per vector, and slice indexing puts a bounds check on every load
+//! of the inner loop, which together cost more than half the speed at the
+//! skinny shapes this kernel exists for. So the micro-kernel reads the packed
+//! panels and writes C through raw pointers. Every such access is covered by
+//! a bounds check done once, up front, on the whole range it touches (see
+//! each SAFETY comment). Wasm loads and stores need no alignment.
+#![allow(unsafe_code)]
+
+use alloc::vec;
+use core::arch::wasm32::*;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+/// Inner-size block: an MR x KC A sliver plus a KC x NR B sliver stay in L1.
+const KC: usize = 256;
+/// Rows of A packed per block (a multiple of every MR below).
+const MC: usize = 120;
+/// Elements of packed B per block (~256 KB, fits L2 beside the A block).
+const B_BLOCK: usize = 64 * 1024;
+
+/// A matrix in a slice: element (i, j) at `i * rs + j * cs`.
+#[derive(Clone, Copy)]
+struct Mat<'a> {
+    data: &'a [f32],
+    rs: usize,
+    cs: usize,
+}
+
+impl Mat<'_> {
+    fn t(self) -> Self {
+        Mat {
+            data: self.data,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+}
+
+/// Non-negative strides of a view whose elements fill one contiguous block.
+fn strides(shape: &[usize], strides: &[isize]) -> Option<(usize, usize)> {
+    let rs = usize::try_from(strides[0]).ok()?;
+    let cs = usize::try_from(strides[1]).ok()?;
+    // Length-1 axes may carry any stride; give them one that is in bounds.
+    let rs = if shape[0] <= 1 { 0 } else { rs };
+    let cs = if shape[1] <= 1 { 0 } else { cs };
+    Some((rs, cs))
+}
+
+/// Runs the product with the simd128 kernel and returns true, or returns
+/// false (without touching C) when the shape or layout is better served by
+/// matrixmultiply: large squares, empty products, exotic strides.
+pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>) -> bool {
+    let ((m, k), n) = (a.dim(), b.dim().1);
+    if m == 0 || n == 0 || k == 0 || !prefer_own_kernel(m, k, n) {
+        return false;
+    }
+    let (Some((ars, acs)), Some((brs, bcs)), Some((crs, ccs))) = (
+        strides(a.shape(), a.strides()),
+        strides(b.shape(), b.strides()),
+        strides(c.shape(), c.strides()),
+    ) else {
+        return false;
+    };
+    let (Some(ad), Some(bd)) = (a.as_slice_memory_order(), b.as_slice_memory_order()) else {
+        return false;
+    };
+    let Some(cd) = c.as_slice_memory_order_mut() else {
+        return false;
+    };
+    let a = Mat {
+        data: ad,
+        rs: ars,
+        cs: acs,
+    };
+    let b = Mat {
+        data: bd,
+        rs: brs,
+        cs: bcs,
+    };
+    // Bounds of every element any loop below reads or writes.
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(last(m, k, ars, acs) < ad.len() && last(k, n, brs, bcs) < bd.len() && last(m, n, crs, ccs) < cd.len());
+
+    // C = A B, or C^T = B^T A^T when the transposed problem tiles with less
+    // padding (for example 8x784x25: 25 rows of C^T are five 5-row tiles).
+    let plan = choose(m, n);
+    let (m, n, a, b, crs, ccs) = if plan.transposed {
+        (n, m, b.t(), a.t(), ccs, crs)
+    } else {
+        (m, n, a, b, crs, ccs)
+    };
+    let c = Out {
+        data: cd,
+        rs: crs,
+        cs: ccs,
+    };
+    if a.cs == 1 && b.rs == 1 && k >= DOT_MIN_K {
+        // Both operands run along k in memory (A B^T, as linear layers and
+        // conv's dW = G cols^T have it): dot products need no packing.
+        dots(m, k, n, alpha, a, b, beta, c);
+        return true;
+    }
+    match (plan.mr, plan.nv) {
+        (5, 2) => run::<5, 2>(m, k, n, alpha, a, b, beta, c),
+        (3, 3) => run::<3, 3>(m, k, n, alpha, a, b, beta, c),
+        _ => run::<4, 2>(m, k, n, alpha, a, b, beta, c),
+    }
+    true
+}
+
+/// Shortest inner size for the dot-product kernel: below it the four-way
+/// reduction at the end of every tile costs more than packing.
+const DOT_MIN_K: usize = 20;
+
+/// matrixmultiply's own blocking wins once every dimension is large.
+fn prefer_own_kernel(m: usize, k: usize, n: usize) -> bool {
+    m.min(n) < 64 || k < 64 || m * k * n < 200 * 200 * 200
+}
+
+struct Plan {
+    mr: usize,
+    nv: usize,
+    transposed: bool,
+}
+
+/// The register tile and orientation that pad the product least.
+fn choose(m: usize, n: usize) -> Plan {
+    let mut best = (
+        usize::MAX,
+        Plan {
+            mr: 4,
+            nv: 2,
+            transposed: false,
+        },
+    );
+    for transposed in [false, true] {
+        let (rows, cols) = if transposed { (n, m) } else { (m, n) };
+        // (MR, NV, cost weight in 1/16: the 5x8 tile loads least per flop)
+        for (mr, nv, w) in [(4, 2, 16), (5, 2, 99), (3, 3, 16)] {
+            let padded = rows.div_ceil(mr) * mr * cols.div_ceil(4 * nv) * 4 * nv;
+            // Writing C^T goes lane by lane: a small extra cost.
+            let cost = padded * w + if transposed { m * n * 2 } else { 0 };
+            if cost < best.0 {
+                best = (cost, Plan { mr, nv, transposed });
+            }
+        }
+    }
+    best.1
+}
+
+/// C in a slice, element (i, j) at `i * rs + j * cs`.
+struct Out<'a> {
+    data: &'a mut [f32],
+    rs: usize,
+    cs: usize,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<const MR: usize, const NV: usize>(m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: Out) {
+    let nr = 4 * NV;
+    let kc_max = KC.min(k);
+    let mc_max = MC.min(m.div_ceil(MR) * MR);
+    let nc_max = (B_BLOCK / kc_max / nr * nr).max(nr).min(n.div_ceil(nr) * nr);
+    let mut apack = vec![0.0f32; mc_max * kc_max];
+    let mut bpack = vec![0.0f32; kc_max * nc_max];
+    for jc in (0..n).step_by(nc_max) {
+        let nc = nc_max.min(n - jc);
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            // Later inner blocks add onto what the first one wrote.
+            let beta = if pc == 0 { beta } else { 1.0 };
+            pack_b::<NV>(b, pc, kc, jc, nc, &mut bpack);
+            for ic in (0..m).step_by(mc_max) {
+                let mc = mc_max.min(m - ic);
+                pack_a::<MR>(a, ic, mc, pc, kc, &mut apack);
+                for jr in (0..nc).step_by(nr) {
+                    let bp = &bpack[jr * kc..(jr + nr) * kc];
+                    for ir in (0..mc).step_by(MR) {
+                        let ap = &apack[ir * kc..(ir + MR) * kc];
+                        let acc = tile::<MR, NV>(ap, bp);
+                        let (rows, cols) = (MR.min(mc - ir), nr.min(nc - jr));
+                        store::<MR, NV>(
+                            &acc,
+                            c.data,
+                            (ic + ir, jc + jr),
+                            (c.rs, c.cs),
+                            (rows, cols),
+                            alpha,
+                            beta,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows ic..ic+mc, inner pc..pc+kc of A into MR-row slivers, each laid out
+/// [k][MR] (zero rows past the end), one after the other.
+fn pack_a<const MR: usize>(a: Mat, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
+    for (s, sliver) in out[..mc.div_ceil(MR) * MR * kc].chunks_exact_mut(MR * kc).enumerate() {
+        for r in 0..MR {
+            let i = ic + s * MR + r;
+            if i >= ic + mc {
+                for p in 0..kc {
+                    sliver[p * MR + r] = 0.0;
+                }
+            } else if a.cs == 1 {
+                let row = &a.data[i * a.rs + pc..i * a.rs + pc + kc];
+                for (p, &x) in row.iter().enumerate() {
+                    sliver[p * MR + r] = x;
+                }
+            } else {
+                for p in 0..kc {
+                    sliver[p * MR + r] = a.data[i * a.rs + (pc + p) * a.cs];
+                }
+            }
+        }
+    }
+}
+
+/// Inner pc..pc+kc, columns jc..jc+nc of B into NR-column slivers, each laid
+/// out [k][NR] (zero columns past the end).
+fn pack_b<const NV: usize>(b: Mat, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
+    let nr = 4 * NV;
+    for (s, sliver) in out[..nc.div_ceil(nr) * nr * kc].chunks_exact_mut(nr * kc).enumerate() {
+        let j0 = jc + s * nr;
+        let cols = nr.min(jc + nc - j0);
+        if b.cs == 1 && cols == nr {
+            for (p, dst) in sliver.chunks_exact_mut(nr).enumerate() {
+                let start = (pc + p) * b.rs + j0;
+                dst.copy_from_slice(&b.data[start..start + nr]);
+            }
+        } else if b.rs == 1 {
+            for q in 0..nr {
+                if q < cols {
+                    let col = &b.data[(j0 + q) * b.cs + pc..(j0 + q) * b.cs + pc + kc];
+                    for (p, &x) in col.iter().enumerate() {
+                        sliver[p * nr + q] = x;
+                    }
+                } else {
+                    for p in 0..kc {
+                        sliver[p * nr + q] = 0.0;
+                    }
+                }
+            }
+        } else {
+            for (p, dst) in sliver.chunks_exact_mut(nr).enumerate() {
+                for (q, x) in dst.iter_mut().enumerate() {
+                    *x = if q < cols {
+                        b.data[(pc + p) * b.rs + (j0 + q) * b.cs]
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The micro-kernel: sum over p of ap[p][r] * bp[p][..], an MR x 4*NV tile
+/// held in MR * NV f32x4 accumulators (no FMA in plain simd128: a multiply
+/// and an add).
+#[inline(always)]
+fn tile<const MR: usize, const NV: usize>(ap: &[f32], bp: &[f32]) -> [[v128; NV]; MR] {
+    let kc = ap.len() / MR;
+    assert!(ap.len() == kc * MR && bp.len() == kc * 4 * NV);
+    let mut acc = [[f32x4_splat(0.0); NV]; MR];
+    let (mut a, mut b) = (ap.as_ptr(), bp.as_ptr());
+    for _ in 0..kc {
+        let mut bv = [f32x4_splat(0.0); NV];
+        for (v, x) in bv.iter_mut().enumerate() {
+            // SAFETY: b points at row p of the kc x 4*NV sliver checked above;
+            // lanes 4v..4v+4 < 4*NV are inside it.
+            *x = unsafe { v128_load(b.add(4 * v) as *const v128) };
+        }
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: a points at row p of the kc x MR sliver; r < MR.
+            let av = unsafe { v128_load32_splat(a.add(r) as *const u32) };
+            for (x, &bx) in row.iter_mut().zip(bv.iter()) {
+                *x = f32x4_add(*x, f32x4_mul(av, bx));
+            }
+        }
+        // SAFETY (both): one row further, at most one past the end of the slivers.
+        a = unsafe { a.add(MR) };
+        b = unsafe { b.add(4 * NV) };
+    }
+    acc
+}
+
+/// C[i0.., j0..] = alpha * acc + beta * C (C not read when beta is 0), for
+/// the `rows x cols` part of the tile that is inside C.
+#[inline(always)]
+fn store<const MR: usize, const NV: usize>(
+    acc: &[[v128; NV]; MR],
+    c: &mut [f32],
+    (i0, j0): (usize, usize),
+    (rs, cs): (usize, usize),
+    (rows, cols): (usize, usize),
+    alpha: f32,
+    beta: f32,
+) {
+    let scale = |x: v128| {
+        if alpha == 1.0 {
+            x
+        } else {
+            f32x4_mul(x, f32x4_splat(alpha))
+        }
+    };
+    if cs == 1 && cols == 4 * NV {
+        for (r, row) in acc.iter().enumerate().take(rows) {
+            let start = (i0 + r) * rs + j0;
+            let dst = &mut c[start..start + 4 * NV];
+            let p = dst.as_mut_ptr();
+            for (v, &x) in row.iter().enumerate() {
+                // SAFETY: dst holds 4*NV floats; lanes 4v..4v+4 are inside it.
+                unsafe {
+                    let p = p.add(4 * v) as *mut v128;
+                    let y = if beta == 0.0 {
+                        scale(x)
+                    } else if beta == 1.0 {
+                        f32x4_add(v128_load(p), scale(x))
+                    } else {
+                        f32x4_add(f32x4_mul(v128_load(p), f32x4_splat(beta)), scale(x))
+                    };
+                    v128_store(p, y);
+                }
+            }
+        }
+    } else {
+        for (r, row) in acc.iter().enumerate().take(rows) {
+            let mut lanes = [0.0f32; 16];
+            for (v, &x) in row.iter().enumerate() {
+                lanes[4 * v] = f32x4_extract_lane::<0>(x);
+                lanes[4 * v + 1] = f32x4_extract_lane::<1>(x);
+                lanes[4 * v + 2] = f32x4_extract_lane::<2>(x);
+                lanes[4 * v + 3] = f32x4_extract_lane::<3>(x);
+            }
+            for (q, &x) in lanes.iter().enumerate().take(cols) {
+                let d = &mut c[(i0 + r) * rs + (j0 + q) * cs];
+                *d = if beta == 0.0 { alpha * x } else { alpha * x + beta * *d };
+            }
+        }
+    }
+}
+
+/// C = alpha A B + beta C where A's rows and B's columns are contiguous
+/// (a.cs == 1, b.rs == 1): 4 x 2 tiles of dot products, each lane of an
+/// accumulator a partial sum over k, reduced once per tile. k is blocked so
+/// the B rows a tile streams stay in L2 while the four A rows stay in L1.
+#[allow(clippy::too_many_arguments)]
+fn dots(m: usize, k: usize, n: usize, alpha: f32, a: Mat, b: Mat, beta: f32, c: Out) {
+    let kc_max = ((B_BLOCK / n).clamp(256, 4096) / 4 * 4).min(k);
+    for pc in (0..k).step_by(kc_max) {
+        let kc = kc_max.min(k - pc);
+        let beta = if pc == 0 { beta } else { 1.0 };
+        for i in (0..m).step_by(4) {
+            // Rows past the end repeat the last one; their sums are dropped.
+            let ar = [0, 1, 2, 3].map(|r| {
+                let row = (i + r).min(m - 1) * a.rs + pc;
+                &a.data[row..row + kc]
+            });
+            for j in (0..n).step_by(2) {
+                let bc = [0, 1].map(|q| {
+                    let col = (j + q).min(n - 1) * b.cs + pc;
+                    &b.data[col..col + kc]
+                });
+                let sums = dot_tile(&ar, &bc);
+                for (q, lanes) in sums.iter().enumerate().take(2.min(n - j)) {
+                    let lanes = [
+                        f32x4_extract_lane::<0>(*lanes),
+                        f32x4_extract_lane::<1>(*lanes),
+                        f32x4_extract_lane::<2>(*lanes),
+                        f32x4_extract_lane::<3>(*lanes),
+                    ];
+                    for (r, &x) in lanes.iter().enumerate().take(4.min(m - i)) {
+                        let d = &mut c.data[(i + r) * c.rs + (j + q) * c.cs];
+                        *d = if beta == 0.0 { alpha * x } else { alpha * x + beta * *d };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Dot products of four A rows with two B columns (all of one length):
+/// result q holds column q's four sums, lane r for row r.
+#[inline(always)]
+fn dot_tile(ar: &[&[f32]; 4], bc: &[&[f32]; 2]) -> [v128; 2] {
+    let kc = ar[0].len();
+    assert!(ar.iter().all(|r| r.len() == kc) && bc.iter().all(|c| c.len() == kc));
+    let k4 = kc / 4 * 4;
+    let mut acc = [[f32x4_splat(0.0); 2]; 4];
+    let ap = ar.map(|r| r.as_ptr());
+    let bp = bc.map(|c| c.as_ptr());
+    let mut p = 0;
+    while p < k4 {
+        // SAFETY: p + 4 <= k4 <= kc, the length of every slice (checked above).
+        let bv = unsafe {
+            [
+                v128_load(bp[0].add(p) as *const v128),
+                v128_load(bp[1].add(p) as *const v128),
+            ]
+        };
+        for (row, &a) in acc.iter_mut().zip(ap.iter()) {
+            // SAFETY: as above.
+            let av = unsafe { v128_load(a.add(p) as *const v128) };
+            row[0] = f32x4_add(row[0], f32x4_mul(av, bv[0]));
+            row[1] = f32x4_add(row[1], f32x4_mul(av, bv[1]));
+        }
+        p += 4;
+    }
+    if k4 < kc {
+        let tail = |s: &[f32]| {
+            let t = &s[k4..];
+            let at = |i: usize| t.get(i).copied().unwrap_or(0.0);
+            f32x4(at(0), at(1), at(2), 0.0)
+        };
+        let bv = [tail(bc[0]), tail(bc[1])];
+        for (row, r) in acc.iter_mut().zip(ar.iter()) {
+            let av = tail(r);
+            row[0] = f32x4_add(row[0], f32x4_mul(av, bv[0]));
+            row[1] = f32x4_add(row[1], f32x4_mul(av, bv[1]));
+        }
+    }
+    [0, 1].map(|q| reduce4([acc[0][q], acc[1][q], acc[2][q], acc[3][q]]))
+}
+
+/// The four horizontal sums of four vectors, as one vector.
+#[inline(always)]
+fn reduce4([x0, x1, x2, x3]: [v128; 4]) -> v128 {
+    // [x0.0 + x0.2, x1.0 + x1.2, x0.1 + x0.3, x1.1 + x1.3] and the same for x2, x3
+    let s01 = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(x0, x1), i32x4_shuffle::<2, 6, 3, 7>(x0, x1));
+    let s23 = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(x2, x3), i32x4_shuffle::<2, 6, 3, 7>(x2, x3));
+    f32x4_add(
+        i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
+        i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
+    )
+}

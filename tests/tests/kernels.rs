@@ -1,0 +1,112 @@
+//! DeepPlay's GEMM kernel compiled to wasm32 with simd128 (the workspace's
+//! .cargo/config.toml turns it on), so this exercises the SIMD path, checked
+//! against a naive f64 triple loop in headless Chrome:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p deepplay-tests --target wasm32-unknown-unknown --test kernels`
+#![cfg(target_arch = "wasm32")]
+
+use deepplay_core::kernels::{gemm, gemm_reference, SIMD128};
+use deepplay_core::Rng;
+use ndarray::{Array2, ShapeBuilder};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The naive triple loop, accumulating in f64.
+fn naive(alpha: f32, a: &Array2<f32>, b: &Array2<f32>, beta: f32, c: &Array2<f32>) -> Array2<f32> {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    Array2::from_shape_fn((m, n), |(i, j)| {
+        let s: f64 = (0..k).map(|p| a[[i, p]] as f64 * b[[p, j]] as f64).sum();
+        let prior = if beta == 0.0 {
+            0.0
+        } else {
+            beta as f64 * c[[i, j]] as f64
+        };
+        (alpha as f64 * s + prior) as f32
+    })
+}
+
+/// rows x cols of uniform(-1, 1); `transposed` stores it column-major, so the
+/// array is a transposed (strided) view of its memory.
+fn filled(rows: usize, cols: usize, rng: &mut Rng, transposed: bool) -> Array2<f32> {
+    let mut x = if transposed {
+        Array2::zeros((rows, cols).f())
+    } else {
+        Array2::zeros((rows, cols))
+    };
+    x.mapv_inplace(|_| rng.uniform_range(-1.0, 1.0));
+    x
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check(m: usize, k: usize, n: usize, alpha: f32, beta: f32, ta: bool, tb: bool, rng: &mut Rng) {
+    let a = filled(m, k, rng, ta);
+    let b = filled(k, n, rng, tb);
+    let c0 = filled(m, n, rng, false);
+    let want = naive(alpha, &a, &b, beta, &c0);
+    let mut c = c0.clone();
+    gemm(alpha, &a, &b, beta, &mut c);
+    let mut r = c0.clone();
+    gemm_reference(alpha, &a, &b, beta, &mut r);
+    let tol = 4e-5 * (k as f32).sqrt().max(1.0);
+    for ((x, y), z) in c.iter().zip(want.iter()).zip(r.iter()) {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "{m}x{k}x{n} ta={ta} tb={tb} alpha={alpha} beta={beta}: kernel {x}, naive {y}"
+        );
+        assert!((z - y).abs() <= tol * (1.0 + y.abs()), "reference path off: {z} vs {y}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn gemm_matches_the_naive_loop_on_odd_sizes_transposes_alpha_beta() {
+    assert!(SIMD128, "built without simd128: this would test the scalar path only");
+    let mut rng = Rng::new(11);
+    let sizes = [1, 3, 4, 5, 8, 12, 17, 33, 129];
+    for &(alpha, beta) in &[(1.0, 0.0), (0.5, 1.0), (-1.5, 0.25)] {
+        for &m in &sizes {
+            for &k in &[1, 3, 17, 129, 300] {
+                for &n in &sizes {
+                    for layout in 0..4 {
+                        check(m, k, n, alpha, beta, layout & 1 == 1, layout & 2 == 2, &mut rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn gemm_matches_at_the_labs_shapes() {
+    let mut rng = Rng::new(12);
+    // (m, k, n, transposed A, transposed B): conv im2col forward and backward,
+    // FC, attention and GRU shapes, and a few past every block size.
+    for &(m, k, n, ta, tb) in &[
+        (8, 25, 784, false, false),
+        (8, 784, 25, false, true),
+        (16, 200, 196, false, false),
+        (16, 196, 200, false, true),
+        (200, 16, 196, true, false),
+        (32, 256, 10, false, true),
+        (16, 16, 16, false, true),
+        (32, 64, 192, false, false),
+        (640, 8, 192, false, true),
+        (130, 520, 70, true, true),
+        (7, 1000, 2600, false, false),
+        (4, 5000, 40, false, true),
+        (5, 4099, 3, false, true),
+    ] {
+        check(m, k, n, 1.0, 0.0, ta, tb, &mut rng);
+        check(m, k, n, 0.75, -0.5, ta, tb, &mut rng);
+    }
+}
+
+#[wasm_bindgen_test]
+fn gemm_beta_zero_does_not_read_c() {
+    let a = Array2::from_elem((3, 5), 1.0f32);
+    let b = Array2::from_elem((5, 17), 2.0f32);
+    let mut c = Array2::from_elem((3, 17), f32::NAN);
+    gemm(1.0, &a, &b, 0.0, &mut c);
+    assert!(c.iter().all(|&x| x == 10.0));
+}
