@@ -177,8 +177,10 @@ for (const [name, m, k, n, ta = false, tb = false] of GEMM_SHAPES) {
   row.iters = iters;
   row.ndarray_simd = gf(g, (it) => g.run(it));
   row.ndarray_nosimd = gf(h, (it) => h.run(it));
+  row.deepplay_kernel = gf(g, (it) => g.run_kernel(it));
   row.deepplay_op = g.has_op() ? gf(g, (it) => g.run_op(it)) : null;
   row.pct_of_peak = (100 * row.ndarray_simd.median) / PEAK;
+  row.kernel_pct_of_peak = (100 * row.deepplay_kernel.median) / PEAK;
   g.free();
   h.free();
   results.gemm.push(row);
@@ -460,7 +462,7 @@ function readme(r) {
   for (const p of r.breakdown.parts) {
     const gs = (GEMM_PARTS[p.name] || []).map(gemmOf).filter(Boolean);
     const mflop = gs.reduce((a, g) => a + (2 * g.m * g.k * g.n * r.settings.batch) / 1e6, 0);
-    const ms = gs.reduce((a, g) => a + (2 * g.m * g.k * g.n * r.settings.batch) / (g.ndarray_simd.median * 1e6), 0);
+    const ms = gs.reduce((a, g) => a + (2 * g.m * g.k * g.n * r.settings.batch) / ((g.deepplay_kernel || g.ndarray_simd).median * 1e6), 0);
     p.gemm_mflop = gs.length ? mflop : undefined;
     p.gemm_ms = gs.length ? ms : undefined;
     L.push(`| ${p.name} | ${fmt(p.median, 3)} | ${((100 * p.median) / whole).toFixed(1)}% | ${gs.length ? mflop.toFixed(1) : ''} | ${gs.length ? `${ms.toFixed(3)} (${((100 * ms) / p.median).toFixed(0)}% of the op)` : ''} |`);
@@ -494,12 +496,13 @@ function readme(r) {
     `(median, best by chain count: ${Object.entries(pk.by_accumulators).map(([a, s]) => `${a} chains ${s.median.toFixed(1)}, ${s.max.toFixed(1)}`).join('; ')}; a multiply and an add count as 2 flops per lane, plain simd128 has no FMA). ` +
     `The same loop without simd128: ${ps.gflops.toFixed(1)} GFLOP/s.`);
   L.push('');
-  L.push('"ndarray" is `general_mat_mul` (matrixmultiply), what the core\'s ops call today; "DeepPlay op" is the core\'s `Graph::matmul` / `matmul_bt` on the same operands (the GEMM plus the op\'s allocation; – where no op takes that layout).');
+  L.push('"DeepPlay kernel" is `deepplay_core::kernels::gemm`, what the core\'s ops call: its own packed simd128 micro-kernel where that wins, matrixmultiply elsewhere; ' +
+    '"ndarray" is `general_mat_mul` (matrixmultiply) on the same operands; "DeepPlay op" is the core\'s `Graph::matmul` / `matmul_bt` (the GEMM plus the op\'s allocation; – where no op takes that layout).');
   L.push('');
-  L.push('| shape (M x K x N) | ndarray, simd128 | % of peak | ndarray, no simd128 | simd speed-up | DeepPlay op, simd128 |');
-  L.push('|---|---|---|---|---|---|');
+  L.push('| shape (M x K x N) | DeepPlay kernel, simd128 | % of peak | ndarray, simd128 | % of peak | kernel / ndarray | ndarray, no simd128 | ndarray simd speed-up | DeepPlay op, simd128 |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const g of r.gemm) {
-    L.push(`| ${g.name} (${g.m}x${g.k}x${g.n}) | ${fmt(g.ndarray_simd.median, 1)} | ${g.pct_of_peak.toFixed(0)}% | ${fmt(g.ndarray_nosimd.median, 1)} | ${(g.ndarray_simd.median / g.ndarray_nosimd.median).toFixed(1)}x | ${g.deepplay_op ? fmt(g.deepplay_op.median, 1) : '–'} |`);
+    L.push(`| ${g.name} (${g.m}x${g.k}x${g.n}) | ${fmt(g.deepplay_kernel.median, 1)} | ${g.kernel_pct_of_peak.toFixed(0)}% | ${fmt(g.ndarray_simd.median, 1)} | ${g.pct_of_peak.toFixed(0)}% | ${(g.deepplay_kernel.median / g.ndarray_simd.median).toFixed(2)}x | ${fmt(g.ndarray_nosimd.median, 1)} | ${(g.ndarray_simd.median / g.ndarray_nosimd.median).toFixed(1)}x | ${g.deepplay_op ? fmt(g.deepplay_op.median, 1) : '–'} |`);
   }
   L.push('');
 
@@ -521,8 +524,8 @@ function readme(r) {
   const ortw = b256.onnxruntime_web && !b256.onnxruntime_web.error ? b256.onnxruntime_web.median : NaN;
   tgt(b256.deepplay.median <= tfw && b256.deepplay.median < ortw, `inference batch 256 as fast as TF.js wasm (${fmt(tfw)} ms) and faster than onnxruntime-web (${fmt(ortw)} ms): ${fmt(b256.deepplay.median)} ms`);
   tgt(inf.batch_1.deepplay.median < 0.2, `inference batch 1 under 0.2 ms: ${fmt(inf.batch_1.deepplay.median, 3)} ms`);
-  const at70 = r.gemm.filter((g) => g.pct_of_peak >= 70);
-  tgt(at70.length === r.gemm.length, `GEMM at least 70% of the measured simd128 peak at every lab shape: ${at70.length} of ${r.gemm.length} shapes (best ${Math.max(...r.gemm.map((g) => g.pct_of_peak)).toFixed(0)}%, worst ${Math.min(...r.gemm.map((g) => g.pct_of_peak)).toFixed(0)}%)`);
+  const at70 = r.gemm.filter((g) => g.kernel_pct_of_peak >= 70);
+  tgt(at70.length === r.gemm.length, `GEMM (DeepPlay kernel) at least 70% of the measured simd128 peak at every lab shape: ${at70.length} of ${r.gemm.length} shapes (best ${Math.max(...r.gemm.map((g) => g.kernel_pct_of_peak)).toFixed(0)}%, worst ${Math.min(...r.gemm.map((g) => g.kernel_pct_of_peak)).toFixed(0)}%)`);
   L.push('');
 
   L.push('## Rerun');

@@ -63,6 +63,21 @@ impl Gemm {
         ms
     }
 
+    /// Milliseconds for `iters` calls of DeepPlay's own GEMM,
+    /// `deepplay_core::kernels::gemm` (what the core's ops call), on the same
+    /// operands as [`Gemm::run`].
+    pub fn run_kernel(&mut self, iters: u32) -> f64 {
+        let a = if self.trans_a { self.a.t() } else { self.a.view() };
+        let b = if self.trans_b { self.b.t() } else { self.b.view() };
+        let t0 = crate::now_ms();
+        for _ in 0..iters {
+            deepplay_core::kernels::gemm(1.0, &a, &b, 0.0, &mut self.c);
+        }
+        let ms = crate::now_ms() - t0;
+        core::hint::black_box(&self.c);
+        ms
+    }
+
     /// Whether DeepPlay has a graph op for this layout (`matmul` for A B,
     /// `matmul_bt` for A B^T; none takes A^T).
     pub fn has_op(&self) -> bool {

@@ -10,8 +10,9 @@
 //!
 //! - [`peak_gflops`]: a tight loop of independent f32x4 multiplies and adds,
 //!   the simd128 ceiling that GEMM numbers are compared with.
-//! - [`Gemm`]: ndarray's `general_mat_mul` (what the core's ops call) at one
-//!   shape and layout, and the core's own `matmul` / `matmul_bt` op there.
+//! - [`Gemm`]: DeepPlay's `kernels::gemm` (what the core's ops call) and
+//!   ndarray's `general_mat_mul` at one shape and layout, and the core's own
+//!   `matmul` / `matmul_bt` op there.
 //! - [`CnnBench`]: the CNN lab's default network: training step, inference,
 //!   and a per-op breakdown of one training step.
 //! - [`GruBench`], [`TransformerBench`]: the Sequences and Attention labs'
