@@ -28,14 +28,19 @@ impl Graph {
                 alloc::format!("label {bad} is not below the class count {k}"),
             ));
         }
-        let mut probs = contiguous(self.value(logits)).into_owned();
-        let p = probs.as_slice_mut().expect("standard layout");
-        softmax_rows(p, k);
+        // loss_i = logsumexp(z_i) - z_i[label]: exact even where the softmax
+        // probability of the label underflows, so a blown-up network shows a
+        // huge loss instead of a clamped one.
+        let zc = contiguous(self.value(logits));
+        let z = zc.as_slice().expect("standard layout");
         let mut loss = 0.0f32;
-        for (row, &label) in p.chunks(k).zip(labels) {
-            // Clamp keeps log finite when a probability underflows to 0.
-            loss -= libm::logf(row[label].max(f32::MIN_POSITIVE));
+        for (row, &label) in z.chunks(k).zip(labels) {
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let sum: f32 = row.iter().map(|&v| libm::expf(v - max)).sum();
+            loss += max + libm::logf(sum) - row[label];
         }
+        let mut probs = zc.into_owned();
+        softmax_rows(probs.as_slice_mut().expect("standard layout"), k);
         let value = scalar(loss / n as f32);
         let labels = labels.to_vec();
         Ok(self.push_op(
