@@ -3,6 +3,8 @@
 //! 2-D lab's training state (plain Rust, tested natively).
 
 pub mod client;
+pub mod cnn;
+pub mod lab;
 pub mod playground;
 pub mod protocol;
 pub mod runtime;

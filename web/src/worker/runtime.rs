@@ -9,17 +9,28 @@
 //! between.
 
 use std::cell::RefCell;
+use std::rc::Rc;
+
+use deepplay_core::data::mnist::Mnist;
 
 use js_sys::{Array, Float32Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
+use super::cnn::CnnLab;
+use super::lab::Lab;
 use super::playground::PlaygroundTrainer;
 use super::protocol::{
-    decode_command, encode_event, Command, PlaygroundConfig, Snapshot, WorkerEvent, HEAVY_TENSOR_INTERVAL_MS,
-    SNAPSHOT_INTERVAL_MS, TRAIN_SLICE_MS,
+    decode_command, encode_event, CnnSettings, Command, PlaygroundConfig, Snapshot, WorkerEvent,
+    HEAVY_TENSOR_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, TRAIN_SLICE_MS,
 };
+
+/// Where trunk's `copy-dir` puts the MNIST files, relative to the worker.
+const MNIST_IMAGES_URL: &str = "./data/mnist-10k-images-idx3-ubyte.gz";
+const MNIST_LABELS_URL: &str = "./data/mnist-10k-labels-idx1-ubyte.gz";
+/// While training, the CNN lab evaluates one chunk of test digits this often.
+const EVAL_INTERVAL_MS: f64 = 120.0;
 
 struct Runtime {
     scope: DedicatedWorkerGlobalScope,
@@ -31,7 +42,14 @@ struct Runtime {
     /// Steps the speed limit allows but that are not trained yet.
     step_credit: f64,
     last_slice_ms: f64,
-    trainer: Option<PlaygroundTrainer>,
+    trainer: Option<Lab>,
+    /// MNIST, once fetched (only the CNN lab asks for it).
+    mnist: Option<Rc<Mnist>>,
+    mnist_loading: bool,
+    /// The CNN lab's latest settings: built once MNIST has arrived, and
+    /// rebuilt by Reset if building failed.
+    cnn_settings: Option<CnnSettings>,
+    last_eval_ms: f64,
     running: bool,
     slice_scheduled: bool,
     last_snapshot_ms: f64,
@@ -121,7 +139,7 @@ impl Runtime {
             let throttled = self
                 .trainer
                 .as_ref()
-                .is_some_and(|t| t.config().speed.steps_per_second().is_some());
+                .is_some_and(|t| t.speed().steps_per_second().is_some());
             if throttled {
                 // About one frame: the limited rate is reached in small doses.
                 let scheduled = self
@@ -141,7 +159,7 @@ impl Runtime {
     }
 
     /// Replaces the trainer; on failure reports it and keeps none.
-    fn rebuild(&mut self, result: Result<PlaygroundTrainer, String>) {
+    fn rebuild(&mut self, result: Result<Lab, String>) {
         self.running = false;
         match result {
             Ok(trainer) => {
@@ -157,7 +175,27 @@ impl Runtime {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Configure(config) => self.rebuild(PlaygroundTrainer::new(config)),
+            Command::Configure(config) => {
+                self.cnn_settings = None;
+                self.rebuild(PlaygroundTrainer::new(config).map(|t| Lab::Playground(Box::new(t))))
+            }
+            Command::ConfigureCnn(settings) => self.configure_cnn(settings),
+            Command::Probe { index } => {
+                if let Some(Lab::Cnn(lab)) = &mut self.trainer {
+                    lab.set_probe(index);
+                    self.send_snapshot(true, false);
+                }
+            }
+            Command::Classify { ink } => {
+                if let Some(Lab::Cnn(lab)) = &self.trainer {
+                    match lab.classify(&ink) {
+                        Ok(probabilities) => post(&self.scope, WorkerEvent::Prediction { probabilities }),
+                        Err(message) => {
+                            log_error(&format!("DeepPlay worker: could not classify the drawing: {message}"))
+                        }
+                    }
+                }
+            }
             Command::Start => {
                 if self.trainer.is_some() {
                     self.running = true;
@@ -175,6 +213,7 @@ impl Runtime {
             }
             Command::Pause => {
                 self.running = false;
+                self.finish_evaluation();
                 self.send_snapshot(true, false);
             }
             Command::StepOnce => {
@@ -183,15 +222,25 @@ impl Runtime {
                     // A failed step leaves its message in the snapshot.
                     let _ = trainer.train_step();
                 }
+                self.finish_evaluation();
                 self.send_snapshot(true, false);
             }
-            Command::Reset { seed } => {
-                let config = match &self.trainer {
-                    Some(trainer) => trainer.config().clone(),
-                    None => PlaygroundConfig::default(),
-                };
-                self.rebuild(PlaygroundTrainer::new(PlaygroundConfig { seed, ..config }));
-            }
+            Command::Reset { seed } => match self.trainer.take() {
+                Some(mut lab) => {
+                    let result = lab.reset(seed).map(|()| lab);
+                    self.rebuild(result);
+                }
+                None => match self.cnn_settings.clone() {
+                    Some(settings) => self.configure_cnn(CnnSettings { seed, ..settings }),
+                    None => self.rebuild(
+                        PlaygroundTrainer::new(PlaygroundConfig {
+                            seed,
+                            ..PlaygroundConfig::default()
+                        })
+                        .map(|t| Lab::Playground(Box::new(t))),
+                    ),
+                },
+            },
             Command::SetHyper(hyper) => {
                 let restarts = hyper.restarts_run();
                 let Some(trainer) = &mut self.trainer else {
@@ -222,7 +271,7 @@ impl Runtime {
         let start = now_ms(&self.scope);
         // Under a speed limit, train only the steps earned since the last
         // slice (at most a tenth of a second's worth, so no bursts).
-        let budget = match trainer.config().speed.steps_per_second() {
+        let budget = match trainer.speed().steps_per_second() {
             None => u64::MAX,
             Some(rate) => {
                 let earned = rate * (start - self.last_slice_ms).max(0.0) / 1000.0;
@@ -253,12 +302,99 @@ impl Runtime {
             self.send_snapshot(true, false);
             return;
         }
+        // The CNN lab measures test accuracy a chunk at a time between slices.
+        if now - self.last_eval_ms >= EVAL_INTERVAL_MS {
+            if let Some(Lab::Cnn(lab)) = &mut self.trainer {
+                lab.evaluate_chunk();
+                self.last_eval_ms = now_ms(&self.scope);
+            }
+        }
         if now - self.last_snapshot_ms >= SNAPSHOT_INTERVAL_MS {
             let heavy = now - self.last_heavy_ms >= HEAVY_TENSOR_INTERVAL_MS;
             self.send_snapshot(heavy, false);
         }
         self.schedule_slice();
     }
+
+    /// When training stops, complete the test pass in progress so the page
+    /// shows the accuracy of the weights it is looking at.
+    fn finish_evaluation(&mut self) {
+        if let Some(Lab::Cnn(lab)) = &mut self.trainer {
+            for _ in 0..lab.data().test_indices().len().div_ceil(super::cnn::EVAL_CHUNK) {
+                if lab.evaluate_chunk() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Builds the CNN lab, first fetching MNIST if this worker has not yet.
+    fn configure_cnn(&mut self, settings: CnnSettings) {
+        self.running = false;
+        self.cnn_settings = Some(settings.clone());
+        if let Some(data) = &self.mnist {
+            let result = CnnLab::new(settings, data.clone()).map(|lab| Lab::Cnn(Box::new(lab)));
+            self.rebuild(result);
+            if let Some(Lab::Cnn(_)) = &self.trainer {
+                // Test accuracy of the untrained network, so the page has a starting point.
+                self.finish_evaluation();
+                self.send_snapshot(true, false);
+            }
+            return;
+        }
+        self.trainer = None;
+        post(
+            &self.scope,
+            WorkerEvent::Snapshot(Snapshot {
+                status: Some("Loading 10,000 handwritten digits (1.6 MB)…".into()),
+                loss: f32::NAN,
+                fresh_run: true,
+                ..Snapshot::default()
+            }),
+        );
+        if self.mnist_loading {
+            return;
+        }
+        self.mnist_loading = true;
+        let scope = self.scope.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = load_mnist(&scope).await;
+            with_runtime(|runtime| {
+                runtime.mnist_loading = false;
+                match result {
+                    Ok(data) => {
+                        runtime.mnist = Some(Rc::new(data));
+                        if let Some(settings) = runtime.cnn_settings.clone() {
+                            runtime.configure_cnn(settings);
+                        }
+                    }
+                    Err(message) => runtime.send_error(message),
+                }
+            });
+        });
+    }
+}
+
+async fn fetch_bytes(scope: &DedicatedWorkerGlobalScope, url: &str) -> Result<Vec<u8>, String> {
+    let failed = |what: &str| format!("Could not load {url}: {what}. Check your connection and reload the page.");
+    let response = wasm_bindgen_futures::JsFuture::from(scope.fetch_with_str(url))
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
+    if !response.ok() {
+        return Err(failed(&format!("the server answered {}", response.status())));
+    }
+    let buffer = response.array_buffer().map_err(|e| failed(&format!("{e:?}")))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|e| failed(&format!("{e:?}")))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn load_mnist(scope: &DedicatedWorkerGlobalScope) -> Result<Mnist, String> {
+    let images = fetch_bytes(scope, MNIST_IMAGES_URL).await?;
+    let labels = fetch_bytes(scope, MNIST_LABELS_URL).await?;
+    Mnist::from_gzip(&images, &labels).map_err(|e| format!("The MNIST files are damaged ({e}). Reload the page."))
 }
 
 fn with_runtime(f: impl FnOnce(&mut Runtime)) {
@@ -322,6 +458,10 @@ pub fn start() {
             step_credit: 0.0,
             last_slice_ms: 0.0,
             trainer: None,
+            mnist: None,
+            mnist_loading: false,
+            cnn_settings: None,
+            last_eval_ms: 0.0,
             running: false,
             slice_scheduled: false,
             last_snapshot_ms: 0.0,

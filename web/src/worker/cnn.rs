@@ -1,0 +1,355 @@
+//! The CNN lab's training state in the worker: MNIST, the network, the
+//! trainer, the test-set evaluation done a chunk at a time, the digit whose
+//! feature maps the page shows, and the snapshot the page draws. Plain Rust
+//! (no browser), so it is tested natively; [`super::runtime`] drives it.
+
+use std::rc::Rc;
+
+use deepplay_core::data::mnist::Mnist;
+use deepplay_core::layers::Module;
+use deepplay_core::models::cnn_trainer::{CnnTrainer, Evaluation};
+
+use super::protocol::{CnnSettings, Hyper, NamedTensor, Snapshot};
+
+/// Test digits evaluated per chunk: about a tenth of a second of work, so a
+/// pass over all 2,000 never holds training up for long.
+pub const EVAL_CHUNK: usize = 200;
+/// Misclassified digits sent to the page per evaluation.
+pub const MISTAKES_SHOWN: usize = 24;
+/// A loss this far above ln(10) = 2.3 means the network puts less than e^-100
+/// on the right digit everywhere: it has blown up, even if the numbers are
+/// still finite, and will not come back by itself.
+pub const LOSS_EXPLOSION: f32 = 100.0;
+
+pub struct CnnLab {
+    settings: CnnSettings,
+    data: Rc<Mnist>,
+    trainer: CnnTrainer,
+    last_loss: f32,
+    last_batch_accuracy: f32,
+    unsent_losses: Vec<(u64, f32)>,
+    /// Index into the test split of the digit whose feature maps are shown.
+    probe: usize,
+    last_eval: Option<Evaluation>,
+    /// A finished evaluation the page has not seen yet.
+    eval_unsent: bool,
+    diverged: Option<String>,
+}
+
+impl CnnLab {
+    pub fn new(settings: CnnSettings, data: Rc<Mnist>) -> Result<Self, String> {
+        let config = settings.cnn_config();
+        config
+            .layer_shapes()
+            .map_err(|e| format!("This network cannot be built: {e}"))?;
+        let trainer = CnnTrainer::new(&data, &config, settings.cnn_hyper(), settings.seed)
+            .map_err(|e| format!("Could not build the network: {e}"))?;
+        Ok(Self {
+            settings,
+            data,
+            trainer,
+            last_loss: f32::NAN,
+            last_batch_accuracy: f32::NAN,
+            unsent_losses: Vec::new(),
+            probe: 0,
+            last_eval: None,
+            eval_unsent: false,
+            diverged: None,
+        })
+    }
+
+    pub fn settings(&self) -> &CnnSettings {
+        &self.settings
+    }
+
+    pub fn data(&self) -> &Rc<Mnist> {
+        &self.data
+    }
+
+    pub fn step(&self) -> u64 {
+        self.trainer.step
+    }
+
+    /// Starts over from `seed`: new weights, new batch order, step 0.
+    pub fn reset(&mut self, seed: u64) -> Result<(), String> {
+        let settings = CnnSettings {
+            seed,
+            ..self.settings.clone()
+        };
+        let probe = self.probe;
+        *self = Self::new(settings, self.data.clone())?;
+        self.probe = probe;
+        Ok(())
+    }
+
+    /// Learning rate, batch size and optimizer apply to the running model;
+    /// anything else needs a new network (the page sends a new configuration).
+    pub fn set_hyper(&mut self, hyper: Hyper) -> Result<(), String> {
+        let mut settings = self.settings.clone();
+        match hyper {
+            Hyper::LearningRate(lr) => settings.learning_rate = lr,
+            Hyper::BatchSize(batch) => settings.batch_size = batch,
+            Hyper::Optimizer(choice) => settings.optimizer = choice,
+            Hyper::Speed(speed) => settings.speed = speed,
+            other => return Err(format!("the CNN lab does not take {other:?}")),
+        }
+        self.trainer
+            .set_hyper(settings.cnn_hyper())
+            .map_err(|e| format!("{e}"))?;
+        self.settings = settings;
+        Ok(())
+    }
+
+    pub fn set_probe(&mut self, index: usize) {
+        self.probe = index.min(self.data.test_indices().len().saturating_sub(1));
+    }
+
+    /// One optimizer step. Fails, and stays failed until a reset, once the
+    /// loss or the weights stop being finite numbers.
+    pub fn train_step(&mut self) -> Result<f32, String> {
+        if let Some(message) = &self.diverged {
+            return Err(message.clone());
+        }
+        let stats = self
+            .trainer
+            .train_step(&self.data)
+            .map_err(|e| format!("Training step failed: {e}"))?;
+        self.last_loss = stats.loss;
+        self.last_batch_accuracy = stats.accuracy;
+        self.unsent_losses.push((self.trainer.step, stats.loss));
+        let finite_weights = || {
+            self.trainer
+                .model
+                .params()
+                .iter()
+                .all(|p| p.value.iter().all(|v| v.is_finite()))
+        };
+        if !stats.loss.is_finite() || stats.loss > LOSS_EXPLOSION || !finite_weights() {
+            let what = if stats.loss.is_nan() {
+                "became NaN".to_string()
+            } else if stats.loss.is_finite() {
+                format!("exploded to {:.3e}", stats.loss)
+            } else {
+                "became infinite".to_string()
+            };
+            let message = format!(
+                "Training diverged: the loss {what} at step {}. The learning rate ({}) is too high for {}. \
+                 Lower it (Adam works well at 0.001 to 0.003, SGD at 0.01 to 0.05), then press Reset to start \
+                 again from fresh weights.",
+                self.trainer.step,
+                self.settings.learning_rate,
+                self.settings.optimizer.label(),
+            );
+            self.diverged = Some(message.clone());
+            return Err(message);
+        }
+        Ok(stats.loss)
+    }
+
+    /// Evaluate the next chunk of the test split; true when a pass finished.
+    pub fn evaluate_chunk(&mut self) -> bool {
+        if self.diverged.is_some() {
+            return false;
+        }
+        match self.trainer.evaluate_chunk(&self.data, EVAL_CHUNK) {
+            Ok(Some(evaluation)) => {
+                self.last_eval = Some(evaluation);
+                self.eval_unsent = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Class probabilities for a 28x28 drawing, ink in [0, 1].
+    pub fn classify(&self, ink: &[f32]) -> Result<Vec<f32>, String> {
+        self.trainer.model.classify_ink(ink).map_err(|e| format!("{e}"))
+    }
+
+    fn test_image(&self, test_index: usize) -> Vec<f32> {
+        let i = self.data.test_indices().start + test_index;
+        self.data.image(i).iter().map(|&p| f32::from(p) / 255.0).collect()
+    }
+
+    /// What the page draws. `heavy` adds kernels and the probe digit's
+    /// feature maps; a finished evaluation adds the confusion matrix and the
+    /// misclassified digits (once).
+    pub fn snapshot(&mut self, heavy: bool) -> Snapshot {
+        let mut snapshot = Snapshot {
+            step: self.trainer.step,
+            loss: self.last_loss,
+            new_losses: std::mem::take(&mut self.unsent_losses),
+            error: self.diverged.clone(),
+            ..Snapshot::default()
+        };
+        if self.last_batch_accuracy.is_finite() {
+            snapshot
+                .metrics
+                .push(("batch_accuracy".into(), self.last_batch_accuracy));
+        }
+        if let Some(eval) = &self.last_eval {
+            snapshot.metrics.push(("test_accuracy".into(), eval.accuracy));
+            snapshot.metrics.push(("test_step".into(), eval.step as f32));
+        }
+        if heavy {
+            for conv in &self.trainer.model.convs {
+                let w = &conv.weight.value;
+                snapshot.tensors.push(NamedTensor::new(
+                    &conv.weight.name,
+                    w.shape().to_vec(),
+                    w.iter().copied().collect(),
+                ));
+            }
+            let ink = self.test_image(self.probe);
+            let label = self.data.labels[self.data.test_indices().start + self.probe];
+            snapshot.metrics.push(("probe_label".into(), f32::from(label)));
+            snapshot
+                .tensors
+                .push(NamedTensor::new("probe.input", vec![28, 28], ink.clone()));
+            let x = deepplay_core::Tensor::from_shape_vec(
+                ndarray::IxDyn(&[1, 1, 28, 28]),
+                ink.iter().map(|&v| deepplay_core::data::mnist::normalize(v)).collect(),
+            )
+            .expect("28x28");
+            if let Ok((maps, probs)) = self.trainer.model.feature_maps(&x) {
+                for (name, t) in maps {
+                    let shape = t.shape()[1..].to_vec();
+                    snapshot
+                        .tensors
+                        .push(NamedTensor::new(&name, shape, t.iter().copied().collect()));
+                }
+                snapshot.tensors.push(NamedTensor::new(
+                    "probe.probs",
+                    vec![10],
+                    probs.iter().copied().collect(),
+                ));
+            }
+        }
+        if self.eval_unsent {
+            if let Some(eval) = &self.last_eval {
+                let confusion = eval.confusion.iter().map(|&c| c as f32).collect();
+                snapshot
+                    .tensors
+                    .push(NamedTensor::new("confusion", vec![10, 10], confusion));
+                let shown: Vec<(usize, usize)> = eval.mistakes.iter().take(MISTAKES_SHOWN).copied().collect();
+                let mut images = Vec::with_capacity(shown.len() * 784);
+                for &(i, _) in &shown {
+                    images.extend(self.data.image(i).iter().map(|&p| f32::from(p) / 255.0));
+                }
+                snapshot
+                    .tensors
+                    .push(NamedTensor::new("mistakes", vec![shown.len(), 28, 28], images));
+                snapshot.tensors.push(NamedTensor::new(
+                    "mistakes.predicted",
+                    vec![shown.len()],
+                    shown.iter().map(|&(_, p)| p as f32).collect(),
+                ));
+                snapshot.tensors.push(NamedTensor::new(
+                    "mistakes.true",
+                    vec![shown.len()],
+                    shown.iter().map(|&(i, _)| f32::from(self.data.labels[i])).collect(),
+                ));
+            }
+            self.eval_unsent = false;
+        }
+        snapshot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mnist() -> Rc<Mnist> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
+        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
+        Rc::new(
+            Mnist::from_gzip(
+                &read("mnist-10k-images-idx3-ubyte.gz"),
+                &read("mnist-10k-labels-idx1-ubyte.gz"),
+            )
+            .expect("the shipped files decode"),
+        )
+    }
+
+    #[test]
+    fn trains_evaluates_and_snapshots_everything_the_page_draws() {
+        let mut lab = CnnLab::new(CnnSettings::default(), mnist()).unwrap();
+        let first = lab.train_step().unwrap();
+        for _ in 0..60 {
+            lab.train_step().unwrap();
+        }
+        assert!(lab.train_step().unwrap() < first);
+        let mut passes = 0;
+        for _ in 0..(2000 / EVAL_CHUNK) {
+            passes += usize::from(lab.evaluate_chunk());
+        }
+        assert_eq!(passes, 1, "one full pass over the 2,000 test digits");
+        lab.set_probe(5);
+        let snap = lab.snapshot(true);
+        assert_eq!(snap.step, 62);
+        assert_eq!(snap.new_losses.len(), 62);
+        assert!(snap.metric("test_accuracy").unwrap() > 0.5);
+        for (name, shape) in [
+            ("conv1.weight", vec![8, 1, 5, 5]),
+            ("conv2.weight", vec![16, 8, 5, 5]),
+            ("probe.input", vec![28, 28]),
+            ("conv1", vec![8, 28, 28]),
+            ("pool1", vec![8, 14, 14]),
+            ("conv2", vec![16, 14, 14]),
+            ("pool2", vec![16, 4, 4]),
+            ("probe.probs", vec![10]),
+            ("confusion", vec![10, 10]),
+        ] {
+            assert_eq!(snap.tensor(name).map(|t| t.shape.clone()), Some(shape), "{name}");
+        }
+        assert_eq!(snap.tensor("confusion").unwrap().data.iter().sum::<f32>(), 2000.0);
+        // The evaluation goes out once; the next snapshot has only the accuracy.
+        let again = lab.snapshot(false);
+        assert!(again.tensor("confusion").is_none() && again.metric("test_accuracy").is_some());
+    }
+
+    #[test]
+    fn a_huge_learning_rate_diverges_with_advice_and_reset_recovers() {
+        let settings = CnnSettings {
+            learning_rate: 10.0,
+            optimizer: super::super::protocol::OptimizerChoice::Sgd,
+            ..CnnSettings::default()
+        };
+        let mut lab = CnnLab::new(settings, mnist()).unwrap();
+        let failed = (0..50).find_map(|_| lab.train_step().err());
+        let message = failed.expect("lr 10 with SGD diverges");
+        assert!(message.contains("Lower it") && message.contains("Reset"), "{message}");
+        assert!(lab.snapshot(false).error.is_some());
+        lab.set_hyper(Hyper::LearningRate(0.01)).unwrap();
+        lab.reset(3).unwrap();
+        assert_eq!(lab.step(), 0);
+        assert!(lab.train_step().is_ok() && lab.snapshot(false).error.is_none());
+    }
+
+    #[test]
+    fn same_seed_same_run_and_impossible_networks_are_refused() {
+        let data = mnist();
+        let run = |seed| {
+            let mut lab = CnnLab::new(
+                CnnSettings {
+                    seed,
+                    ..CnnSettings::default()
+                },
+                data.clone(),
+            )
+            .unwrap();
+            (0..5).map(|_| lab.train_step().unwrap()).collect::<Vec<f32>>()
+        };
+        assert_eq!(run(4), run(4));
+        assert_ne!(run(4), run(5));
+        let bad = CnnSettings {
+            kernel: 9,
+            padding: 0,
+            pool1: 4,
+            ..CnnSettings::default()
+        };
+        let message = CnnLab::new(bad, data).err().unwrap();
+        assert!(message.contains("does not fit"), "{message}");
+    }
+}
