@@ -94,8 +94,7 @@ pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32
 
     // C = A B, or C^T = B^T A^T when the transposed problem tiles with less
     // padding (for example 25 x 8: C^T is one column of 4 x 8 tiles).
-    let plan = choose(m, n);
-    let (m, n, a, b, crs, ccs) = if plan.transposed {
+    let (m, n, a, b, crs, ccs) = if transpose_pays(m, n) {
         (n, m, b.t(), a.t(), ccs, crs)
     } else {
         (m, n, a, b, crs, ccs)
@@ -114,10 +113,7 @@ pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32
     if !packing_pays(m, k, n, b) {
         return false;
     }
-    match (plan.mr, plan.nv) {
-        (3, 3) => run::<3, 3>(m, k, n, alpha, a, b, beta, c),
-        _ => run::<4, 2>(m, k, n, alpha, a, b, beta, c),
-    }
+    run::<MR, NV>(m, k, n, alpha, a, b, beta, c);
     true
 }
 
@@ -136,37 +132,18 @@ fn packing_pays(m: usize, k: usize, n: usize, b: Mat) -> bool {
     m * k * n > 4 * packed
 }
 
-struct Plan {
-    mr: usize,
-    nv: usize,
-    transposed: bool,
-}
+/// The register tile: MR rows by 4*NV columns. 4 x 8 (8 accumulators, two
+/// B vectors, an A broadcast and a product) fits x86's 16 vector registers;
+/// 5 x 8 and 3 x 12 measured at half the speed or less (V8 spills them).
+const MR: usize = 4;
+const NV: usize = 2;
 
-/// The register tile and orientation that pad the product least.
-fn choose(m: usize, n: usize) -> Plan {
-    let mut best = (
-        usize::MAX,
-        Plan {
-            mr: 4,
-            nv: 2,
-            transposed: false,
-        },
-    );
-    for transposed in [false, true] {
-        let (rows, cols) = if transposed { (n, m) } else { (m, n) };
-        // 4 x 8 and 3 x 12 tiles: 8 or 9 accumulators plus the B vectors,
-        // an A broadcast and a product fit x86's 16 vector registers. A
-        // 5 x 8 tile (10 accumulators) measured far slower: V8 spills.
-        for (mr, nv) in [(4, 2), (3, 3)] {
-            let padded = rows.div_ceil(mr) * mr * cols.div_ceil(4 * nv) * 4 * nv;
-            // Writing C^T goes lane by lane: a small extra cost.
-            let cost = padded * 16 + if transposed { m * n * 2 } else { 0 };
-            if cost < best.0 {
-                best = (cost, Plan { mr, nv, transposed });
-            }
-        }
-    }
-    best.1
+/// Whether to compute C^T = B^T A^T instead: when it pads the product to
+/// whole 4 x 8 tiles less (25 x 8 is one column of tiles transposed).
+fn transpose_pays(m: usize, n: usize) -> bool {
+    let padded = |rows: usize, cols: usize| rows.div_ceil(MR) * MR * cols.div_ceil(4 * NV) * 4 * NV;
+    // Writing C^T goes lane by lane: a small extra cost.
+    padded(n, m) * 16 + m * n * 2 < padded(m, n) * 16
 }
 
 /// C in a slice, element (i, j) at `i * rs + j * cs`.
