@@ -334,7 +334,18 @@ fn store<const MR: usize, const NV: usize>(
             f32x4_mul(x, f32x4_splat(alpha))
         }
     };
-    if cs == 1 && cols == 4 * NV {
+    if cs == 1 && cols == 4 * NV && rows == MR && alpha == 1.0 && beta == 0.0 {
+        // The common case of a whole tile, C overwritten: plain stores.
+        let start = i0 * rs + j0;
+        let dst = &mut c[start..start + (MR - 1) * rs + 4 * NV];
+        let p = dst.as_mut_ptr();
+        for (r, row) in acc.iter().enumerate() {
+            for (v, &x) in row.iter().enumerate() {
+                // SAFETY: r * rs + 4v + 4 <= (MR - 1) * rs + 4 * NV = dst.len().
+                unsafe { v128_store(p.add(r * rs + 4 * v) as *mut v128, x) };
+            }
+        }
+    } else if cs == 1 && cols == 4 * NV {
         for (r, row) in acc.iter().enumerate().take(rows) {
             let start = (i0 + r) * rs + j0;
             let dst = &mut c[start..start + 4 * NV];
