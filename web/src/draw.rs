@@ -339,3 +339,43 @@ mod tests {
         assert_eq!(format_number(f64::NAN), "NaN");
     }
 }
+
+/// A `width` x `height` image in the diverging colour map with a scale
+/// shared by several images (`max_abs`), so kernels of one layer compare:
+/// white is zero, red positive, blue negative.
+pub fn diverging_image(data: &[f32], width: u32, height: u32, max_abs: f32) -> RgbaImage {
+    let mut image = RgbaImage::new(width, height);
+    for (px, &v) in image.pixels.chunks_exact_mut(4).zip(data) {
+        let rgb = diverging(v, max_abs);
+        px.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
+    }
+    image
+}
+
+/// Ink in [0, 1] as dark strokes on white, like a digit on paper.
+pub fn ink_image(data: &[f32], width: u32, height: u32) -> RgbaImage {
+    let mut image = RgbaImage::new(width, height);
+    for (px, &v) in image.pixels.chunks_exact_mut(4).zip(data) {
+        let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))).round() as u8;
+        px.copy_from_slice(&[g, g, g, 255]);
+    }
+    image
+}
+
+#[cfg(test)]
+mod kernel_image_tests {
+    use super::*;
+
+    #[test]
+    fn shared_scale_keeps_zero_white_and_signs_apart() {
+        let img = diverging_image(&[-1.0, 0.0, 0.5, 2.0], 4, 1, 2.0);
+        assert_eq!(img.pixel(1, 0), [247, 247, 247, 255]);
+        let [r, _, b, _] = img.pixel(0, 0);
+        assert!(b > r, "negative is blue");
+        let [r, _, b, _] = img.pixel(3, 0);
+        assert!(r > b, "positive is red");
+        assert_ne!(img.pixel(2, 0), img.pixel(3, 0), "0.5 and 2.0 differ on a shared scale");
+        let ink = ink_image(&[0.0, 1.0], 2, 1);
+        assert_eq!((ink.pixel(0, 0)[0], ink.pixel(1, 0)[0]), (255, 0));
+    }
+}

@@ -2,11 +2,13 @@
 
 pub mod canvas;
 pub mod controls;
+pub mod draw_pad;
 pub mod heatmap;
 pub mod image_grid;
 pub mod line_chart;
 
 pub use controls::{ErrorBanner, SelectField, Stat, TextField, TrainControls};
+pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
 pub use line_chart::{History, LineChart, Series};

@@ -1,0 +1,155 @@
+// The CNN lab end to end in the release build: MNIST loads in the worker,
+// training moves step and loss, kernels and feature maps are drawn, a
+// drawing gets a prediction, bad settings are refused, nothing errs.
+// DEEPPLAY_CNN_TARGET=0.97 (make e2e-long) also trains until test accuracy
+// reaches that fraction and prints the time it took.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startApp, openPage, byTestId, dataValue, waitFor, distinctColours } from "./harness.mjs";
+
+let app;
+
+before(async () => {
+  app = await startApp();
+});
+after(async () => {
+  await app?.close();
+});
+
+async function openCnn(viewport) {
+  const opened = await openPage(app, "/cnn", viewport);
+  await byTestId(opened.page, "train-toggle").waitFor();
+  // MNIST arrives, the network is built and the untrained network is evaluated.
+  await waitFor("the first kernels", async () => (await distinctColours(opened.page, "kernel-grid")) > 5, 30000);
+  return opened;
+}
+
+/** Distinct colours over every canvas inside an element. */
+function coloursInside(page, id) {
+  return page.evaluate((testid) => {
+    const seen = new Set();
+    for (const canvas of document.querySelectorAll(`[data-testid="${testid}"] canvas`)) {
+      if (!canvas.width || !canvas.height) continue;
+      const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    }
+    return seen.size;
+  }, id);
+}
+
+test("the CNN trains live on MNIST and shows kernels, feature maps and a prediction", async () => {
+  const { page, context, problems } = await openCnn();
+  assert.equal(await dataValue(page, "step-count"), 0);
+  const untrained = await waitFor("the untrained test accuracy", async () => {
+    const a = await dataValue(page, "test-accuracy");
+    return Number.isFinite(a) ? a : false;
+  });
+  assert.ok(untrained < 0.4, `an untrained network is near chance (${untrained})`);
+  assert.match(await byTestId(page, "param-count").textContent(), /^5,?994$/, "8*26 + 16*201 + 10*257 parameters");
+
+  await byTestId(page, "train-toggle").click();
+  const firstLoss = await waitFor("a first loss", async () => {
+    const loss = await dataValue(page, "loss-value");
+    return Number.isFinite(loss) ? loss : false;
+  });
+  await waitFor("300 steps", async () => (await dataValue(page, "step-count")) >= 300, 60000);
+  await page.waitForTimeout(1500);
+  const steps = await dataValue(page, "step-count");
+  const loss = await dataValue(page, "loss-value");
+  assert.ok(loss < firstLoss && loss < 1.0, `the loss falls (${firstLoss} -> ${loss})`);
+  const accuracy = await waitFor("a trained test accuracy", async () => {
+    const a = await dataValue(page, "test-accuracy");
+    return a > 0.8 ? a : false;
+  }, 30000);
+  assert.ok(await coloursInside(page, "feature-maps") > 20, "feature maps are drawn");
+  assert.ok(await distinctColours(page, "kernel-grid") > 10, "kernels are drawn");
+  const throughput = await dataValue(page, "throughput");
+  assert.ok(throughput > 0, `examples per second shown (${throughput})`);
+
+  // Draw a "1": one vertical stroke.
+  const pad = byTestId(page, "draw-canvas");
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) {
+    await page.mouse.move(box.x + box.width * (0.5 + 0.01 * i), box.y + box.height * (0.15 + 0.07 * i));
+  }
+  await page.mouse.up();
+  const predicted = await waitFor("a prediction", async () => {
+    const p = await dataValue(page, "prediction");
+    return Number.isInteger(p) ? String(p) : false;
+  });
+  assert.ok(Number(predicted) >= 0 && Number(predicted) <= 9);
+
+  await byTestId(page, "train-toggle").click();
+  await waitFor("the confusion matrix", async () => Number(await byTestId(page, "confusion-matrix").getAttribute("data-total")) === 2000);
+  assert.equal(await byTestId(page, "error-banner").count(), 0);
+  assert.deepEqual(problems, []);
+  console.log(`# CNN: ${steps} steps, loss ${firstLoss.toFixed(3)} -> ${loss.toFixed(3)}, test accuracy ${accuracy}, ` +
+    `${Math.round(throughput)} examples/s, drawing read as ${predicted}`);
+  await context.close();
+});
+
+test("impossible networks and bad hyperparameters are refused next to their fields", async () => {
+  const { page, context, problems } = await openCnn();
+  await byTestId(page, "k").fill("9");
+  await byTestId(page, "k").press("Enter");
+  await byTestId(page, "p").fill("0");
+  await byTestId(page, "p").press("Enter");
+  await byTestId(page, "p1").fill("4");
+  await byTestId(page, "p1").press("Enter");
+  const message = await byTestId(page, "arch-error").textContent();
+  assert.match(message, /does not fit/);
+  await byTestId(page, "lr-input").fill("-1");
+  await byTestId(page, "lr-input").press("Enter");
+  assert.match(await byTestId(page, "lr-input-error").textContent(), /greater than 0/i);
+  await byTestId(page, "batch-input").fill("0");
+  await byTestId(page, "batch-input").press("Enter");
+  assert.ok((await byTestId(page, "batch-input-error").textContent()).length > 0);
+  // Nothing was applied: the default network still trains.
+  await byTestId(page, "step-once").click();
+  await waitFor("one step", async () => (await dataValue(page, "step-count")) === 1);
+  assert.equal(await byTestId(page, "error-banner").count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a huge learning rate diverges with advice, and reset recovers without a reload", async () => {
+  const { page, context, problems } = await openCnn();
+  await byTestId(page, "optimizer-select").selectOption("sgd");
+  await byTestId(page, "lr-input").fill("10");
+  await byTestId(page, "lr-input").press("Enter");
+  await byTestId(page, "train-toggle").click();
+  const banner = await waitFor("the error banner", async () => {
+    const b = byTestId(page, "error-banner");
+    return (await b.count()) > 0 ? await b.textContent() : false;
+  }, 30000);
+  assert.match(banner, /diverged/i);
+  assert.match(banner, /Reset/);
+  await byTestId(page, "lr-input").fill("0.01");
+  await byTestId(page, "lr-input").press("Enter");
+  await byTestId(page, "reset").click();
+  await waitFor("the banner to go", async () => (await byTestId(page, "error-banner").count()) === 0);
+  await byTestId(page, "step-once").click();
+  await waitFor("a step after reset", async () => (await dataValue(page, "step-count")) === 1);
+  const loss = await dataValue(page, "loss-value");
+  assert.ok(Number.isFinite(loss) && loss < 5, `a sane loss after reset (${loss})`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+const target = Number(process.env.DEEPPLAY_CNN_TARGET ?? "0");
+test("long run: the defaults reach the target test accuracy", { skip: !(target > 0) }, async () => {
+  const { page, context } = await openCnn();
+  const started = Date.now();
+  await byTestId(page, "train-toggle").click();
+  const reached = await waitFor(`test accuracy ${target}`, async () => {
+    const a = await dataValue(page, "test-accuracy");
+    return a >= target ? a : false;
+  }, 10 * 60 * 1000);
+  const seconds = (Date.now() - started) / 1000;
+  const steps = await dataValue(page, "step-count");
+  console.log(`# CNN reached ${reached} test accuracy in ${seconds.toFixed(1)} s (${steps} steps)`);
+  await context.close();
+});
