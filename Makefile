@@ -12,12 +12,12 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e screenshot clean
+.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e bench-smoke bench e2e-long screenshot clean
 
 serve: setup-serve
 	trunk serve --release
 
-test: setup lint native-test no-std wasm-test build e2e
+test: setup lint native-test no-std wasm-test build e2e bench-smoke
 	@echo "make test: all passed"
 
 setup-serve:
@@ -48,6 +48,21 @@ build:
 # Playwright against the release build in dist/.
 e2e:
 	cd tests/e2e && node --test --test-concurrency=1
+
+# The benchmark in a few iterations: proves it still runs (results go to /tmp).
+bench-smoke:
+	bash bench/run.sh --smoke
+
+# The full side-by-side benchmark (DeepPlay vs ConvNetJS, TF.js, onnxruntime-web);
+# rewrites bench/results.json and bench/README.md.
+bench: setup
+	bash bench/run.sh
+
+# Trains the CNN lab's defaults in headless Chromium until 97% and then 98%
+# test accuracy, and prints the time each took.
+e2e-long: setup build
+	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.97 node --test --test-name-pattern="long run" cnn.test.mjs
+	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.98 node --test --test-name-pattern="long run" cnn.test.mjs
 
 # Refreshes the README's screenshots from the release build.
 screenshot: build
