@@ -153,3 +153,11 @@ test("long run: the defaults reach the target test accuracy", { skip: !(target >
   console.log(`# CNN reached ${reached} test accuracy in ${seconds.toFixed(1)} s (${steps} steps)`);
   await context.close();
 });
+
+test("on a phone the CNN lab does not scroll sideways", async () => {
+  const { page, context, problems } = await openCnn({ width: 390, height: 844 });
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(widths[0] <= widths[1], `page ${widths[0]} px wide in a ${widths[1]} px viewport`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

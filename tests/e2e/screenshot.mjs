@@ -1,5 +1,6 @@
 // Screenshots of the release build for the README: the 2-D playground
-// mid-training on a desktop and on a phone. `make screenshot`.
+// mid-training on a desktop and on a phone, the index, and the CNN lab
+// after a few seconds of training (desktop and phone). `make screenshot`.
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,9 +14,11 @@ try {
     ["screenshot.png", { width: 1280, height: 800 }, true],
     ["screenshot-phone.png", { width: 390, height: 844 }, true],
     ["screenshot-index.png", { width: 1280, height: 800 }, false],
+    ["screenshot-cnn.png", { width: 1400, height: 900 }, true],
+    ["screenshot-cnn-phone.png", { width: 390, height: 844 }, true],
   ];
   for (const [name, viewport, fullPage] of shots) {
-    const path = name === "screenshot-index.png" ? "/" : "/playground";
+    const path = name === "screenshot-index.png" ? "/" : name.startsWith("screenshot-cnn") ? "/cnn" : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -23,6 +26,28 @@ try {
       await page.waitForTimeout(1500);
       await byTestId(page, "train-toggle").click();
       await page.waitForTimeout(300);
+    } else if (path === "/cnn") {
+      await waitFor("MNIST and the network", async () => Number.isFinite(await dataValue(page, "test-accuracy")), 30000);
+      await byTestId(page, "train-toggle").click();
+      await waitFor("some training", async () => (await dataValue(page, "step-count")) > 600, 60000);
+      await byTestId(page, "train-toggle").click();
+      await waitFor("a test pass", async () => Number(await byTestId(page, "confusion-matrix").getAttribute("data-total")) === 2000);
+      // A drawn 7 and a hovered feature-map cell, to show both.
+      const pad = byTestId(page, "draw-canvas");
+      await pad.scrollIntoViewIfNeeded();
+      const box = await pad.boundingBox();
+      await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.2, { steps: 8 });
+      await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.85, { steps: 8 });
+      await page.mouse.up();
+      await waitFor("a prediction", async () => Number.isInteger(await dataValue(page, "prediction")));
+      const maps = page.locator(".maps-canvas").first();
+      await maps.scrollIntoViewIfNeeded();
+      const mapBox = await maps.boundingBox();
+      await page.mouse.move(mapBox.x + 30, mapBox.y + 24);
+      await page.waitForTimeout(300);
+      await page.evaluate(() => window.scrollTo(0, 0));
     } else {
       await byTestId(page, "lab-list").waitFor();
     }

@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Labs"</A>
                     <A href="/playground">"Playground"</A>
+                    <A href="/cnn">"CNN"</A>
                 </nav>
             </header>
             <main id="main">

@@ -35,7 +35,7 @@ pub const LABS: [Lab; 8] = [
         model: "Conv, pool, conv, pool, dense on MNIST",
         summary: "Kernels and feature maps of a digit, receptive fields, stride and padding \
                   explained, a confusion matrix, and a canvas to draw your own digit.",
-        status: LabStatus::ComingSoon,
+        status: LabStatus::Live,
     },
     Lab {
         slug: "sequences",
