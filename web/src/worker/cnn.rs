@@ -58,6 +58,22 @@ impl CnnLab {
         })
     }
 
+    /// The weights as a safetensors file (`conv1.weight`, ..., `fc.bias`).
+    pub fn export_weights(&self) -> Vec<u8> {
+        deepplay_core::safetensors::save(&self.trainer.model, &[("deepplay.lab", "cnn")])
+    }
+
+    /// Loads weights saved from a network of the same shape; on any problem
+    /// the model is unchanged and the error says what did not match. The
+    /// test accuracy is measured again for the new weights.
+    pub fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        deepplay_core::safetensors::load(&mut self.trainer.model, bytes)
+            .map_err(|e| format!("Could not load these weights: {e}. The current weights are unchanged."))?;
+        self.diverged = None;
+        self.last_eval = None;
+        Ok(())
+    }
+
     pub fn settings(&self) -> &CnnSettings {
         &self.settings
     }
@@ -158,6 +174,21 @@ impl CnnLab {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// A whole pass over the test split with the current weights (a pass
+    /// made while training mixes the weights of about a second of steps).
+    pub fn evaluate_all(&mut self) {
+        if self.diverged.is_some() {
+            return;
+        }
+        self.trainer.restart_evaluation();
+        // Bounded: an error in a chunk must not spin the worker forever.
+        for _ in 0..=self.data.test_indices().len().div_ceil(EVAL_CHUNK) {
+            if self.evaluate_chunk() {
+                break;
+            }
         }
     }
 
@@ -325,6 +356,49 @@ mod tests {
         lab.reset(3).unwrap();
         assert_eq!(lab.step(), 0);
         assert!(lab.train_step().is_ok() && lab.snapshot(false).error.is_none());
+    }
+
+    #[test]
+    fn weights_round_trip_and_a_bad_file_changes_nothing() {
+        let data = mnist();
+        let mut trained = CnnLab::new(CnnSettings::default(), data.clone()).unwrap();
+        for _ in 0..40 {
+            trained.train_step().unwrap();
+        }
+        let file = trained.export_weights();
+        let mut fresh = CnnLab::new(
+            CnnSettings {
+                seed: 9,
+                ..CnnSettings::default()
+            },
+            data.clone(),
+        )
+        .unwrap();
+        let before = fresh.classify(&[0.5; 784]).unwrap();
+        let smaller = CnnLab::new(
+            CnnSettings {
+                conv1_filters: 4,
+                ..CnnSettings::default()
+            },
+            data,
+        )
+        .unwrap();
+        let message = fresh.import_weights(&smaller.export_weights()).unwrap_err();
+        assert!(
+            message.contains("conv1.weight") && message.contains("unchanged"),
+            "{message}"
+        );
+        assert!(fresh.import_weights(b"not a weights file").is_err());
+        assert_eq!(
+            fresh.classify(&[0.5; 784]).unwrap(),
+            before,
+            "a refused file changes nothing"
+        );
+        fresh.import_weights(&file).unwrap();
+        assert_eq!(
+            fresh.classify(&[0.5; 784]).unwrap(),
+            trained.classify(&[0.5; 784]).unwrap()
+        );
     }
 
     #[test]

@@ -186,6 +186,31 @@ impl Runtime {
                     self.send_snapshot(true, false);
                 }
             }
+            Command::ExportWeights => {
+                if let Some(lab) = &self.trainer {
+                    let (file_name, bytes) = lab.export_weights();
+                    post(&self.scope, WorkerEvent::Weights { file_name, bytes });
+                }
+            }
+            Command::ImportWeights { bytes } => {
+                self.running = false;
+                let Some(lab) = &mut self.trainer else {
+                    self.send_error("There is no model to load weights into yet.".into());
+                    return;
+                };
+                match lab.import_weights(&bytes) {
+                    Ok(()) => {
+                        self.finish_evaluation();
+                        self.send_snapshot(true, false);
+                    }
+                    Err(message) => {
+                        // Keep the run on screen; only add the explanation.
+                        let mut snapshot = lab.snapshot(false, false);
+                        snapshot.error = Some(message);
+                        post(&self.scope, WorkerEvent::Snapshot(snapshot));
+                    }
+                }
+            }
             Command::Classify { ink } => {
                 if let Some(Lab::Cnn(lab)) = &self.trainer {
                     match lab.classify(&ink) {
@@ -316,15 +341,11 @@ impl Runtime {
         self.schedule_slice();
     }
 
-    /// When training stops, complete the test pass in progress so the page
-    /// shows the accuracy of the weights it is looking at.
+    /// When training stops, measure the test split again with the weights
+    /// the page is now showing.
     fn finish_evaluation(&mut self) {
         if let Some(Lab::Cnn(lab)) = &mut self.trainer {
-            for _ in 0..lab.data().test_indices().len().div_ceil(super::cnn::EVAL_CHUNK) {
-                if lab.evaluate_chunk() {
-                    break;
-                }
-            }
+            lab.evaluate_all();
         }
     }
 

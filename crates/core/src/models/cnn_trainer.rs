@@ -158,6 +158,12 @@ impl CnnTrainer {
         Ok(stats)
     }
 
+    /// Drop the pass in progress: the next [`CnnTrainer::evaluate_chunk`]
+    /// starts a new one with the current weights.
+    pub fn restart_evaluation(&mut self) {
+        self.eval_next = 0;
+    }
+
     /// Evaluate up to `chunk` more test digits with the current weights; when
     /// the pass over the test split completes, returns its result and starts
     /// the next pass at the following call.
