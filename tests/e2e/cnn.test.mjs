@@ -161,3 +161,51 @@ test("on a phone the CNN lab does not scroll sideways", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("weights download as safetensors and load back; a bad file is refused and changes nothing", async () => {
+  const { page, context, problems } = await openCnn();
+  await byTestId(page, "train-toggle").click();
+  await waitFor("250 steps", async () => (await dataValue(page, "step-count")) >= 250, 60000);
+  await byTestId(page, "train-toggle").click();
+  // Pausing measures all 2,000 test digits with the paused weights; wait
+  // until the readout has settled on that pass.
+  const trained = await waitFor("the paused weights' accuracy", async () => {
+    const a = await dataValue(page, "test-accuracy");
+    const steps = await dataValue(page, "step-count");
+    await page.waitForTimeout(400);
+    const settled = a === (await dataValue(page, "test-accuracy")) && steps === (await dataValue(page, "step-count"));
+    return settled && a > 0.8 ? a : false;
+  });
+  const [download] = await Promise.all([page.waitForEvent("download"), byTestId(page, "export-weights").click()]);
+  assert.equal(download.suggestedFilename(), "deepplay-cnn.safetensors");
+  const { mkdtemp, writeFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "deepplay-weights-"));
+  const file = join(dir, "cnn.safetensors");
+  await download.saveAs(file);
+
+  // Fresh weights from another seed, then the saved ones back.
+  await byTestId(page, "seed-input").fill("77");
+  await byTestId(page, "seed-input").press("Enter");
+  await waitFor("the reset", async () => (await dataValue(page, "step-count")) === 0);
+  await byTestId(page, "import-weights").setInputFiles(file);
+  const restored = await waitFor("the restored accuracy", async () => {
+    const a = await dataValue(page, "test-accuracy");
+    return Math.abs(a - trained) < 1e-6 ? a : false;
+  });
+  assert.equal(restored, trained);
+
+  const junk = join(dir, "junk.safetensors");
+  await writeFile(junk, "this is not a weights file");
+  await byTestId(page, "import-weights").setInputFiles(junk);
+  const banner = await waitFor("the refusal", async () => {
+    const b = byTestId(page, "error-banner");
+    return (await b.count()) > 0 ? await b.textContent() : false;
+  });
+  assert.match(banner, /Could not load these weights/);
+  assert.match(banner, /unchanged/);
+  assert.equal(await dataValue(page, "test-accuracy"), trained, "the refused file changed nothing");
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -6,9 +6,11 @@ pub mod draw_pad;
 pub mod heatmap;
 pub mod image_grid;
 pub mod line_chart;
+pub mod weights;
 
 pub use controls::{ErrorBanner, SelectField, Stat, TextField, TrainControls};
 pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
 pub use line_chart::{History, LineChart, Series};
+pub use weights::{download, WeightsControls};

@@ -14,7 +14,8 @@ use wasm_bindgen::JsCast;
 use deepplay_core::models::cnn::{CnnConfig, LayerShape};
 
 use crate::components::{
-    DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+    download, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+    WeightsControls,
 };
 use crate::draw::{diverging_image, format_number, ink_image, sequential, RgbaImage};
 use crate::url_state;
@@ -640,6 +641,11 @@ pub fn CnnPage() -> impl IntoView {
         move |event| match event {
             WorkerEvent::Snapshot(s) => on_snapshot(s),
             WorkerEvent::Prediction { probabilities } => prediction.set(Some(probabilities)),
+            WorkerEvent::Weights { file_name, bytes } => {
+                if let Err(message) = download(&file_name, &bytes) {
+                    page_error.set(Some(message));
+                }
+            }
             WorkerEvent::Ready => {}
         },
         on_crash,
@@ -715,6 +721,10 @@ pub fn CnnPage() -> impl IntoView {
         None => prediction.set(None),
     };
 
+    let import_weights = move |bytes: Vec<u8>| {
+        page_error.set(None);
+        send(Command::ImportWeights { bytes });
+    };
     let banner = Signal::derive(move || page_error.get().or_else(|| training_error.get()));
     let loss_series = Signal::derive(move || {
         history.with(|h| {
@@ -904,6 +914,10 @@ pub fn CnnPage() -> impl IntoView {
                             </label>
                         </div>
                     </div>
+                    <WeightsControls
+                        on_export=move |_| send(Command::ExportWeights)
+                        on_import=import_weights
+                    />
                     <div class="stats">
                         <Stat
                             label="Test accuracy"

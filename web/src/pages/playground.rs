@@ -8,7 +8,8 @@
 use leptos::prelude::*;
 
 use crate::components::{
-    Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+    download, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+    WeightsControls,
 };
 use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
 use crate::url_state;
@@ -219,10 +220,14 @@ pub fn PlaygroundPage() -> impl IntoView {
         send(Command::Configure(config.get_untracked()));
     };
     match WorkerClient::spawn(
-        move |event| {
-            if let WorkerEvent::Snapshot(s) = event {
-                on_snapshot(s);
+        move |event| match event {
+            WorkerEvent::Snapshot(s) => on_snapshot(s),
+            WorkerEvent::Weights { file_name, bytes } => {
+                if let Err(message) = download(&file_name, &bytes) {
+                    page_error.set(Some(message));
+                }
             }
+            WorkerEvent::Ready | WorkerEvent::Prediction { .. } => {}
         },
         on_crash,
     ) {
@@ -284,6 +289,10 @@ pub fn PlaygroundPage() -> impl IntoView {
         }
     };
 
+    let import_weights = move |bytes: Vec<u8>| {
+        page_error.set(None);
+        send(Command::ImportWeights { bytes });
+    };
     let banner = Signal::derive(move || page_error.get().or_else(|| training_error.get()));
     let loss_series = Signal::derive(move || {
         history.with(|h| {
@@ -349,6 +358,10 @@ pub fn PlaygroundPage() -> impl IntoView {
                         on_step=on_step
                         on_reset=on_reset
                         on_seed=on_seed
+                    />
+                    <WeightsControls
+                        on_export=move |_| send(Command::ExportWeights)
+                        on_import=import_weights
                     />
                     <SelectField
                         id="speed"

@@ -46,4 +46,19 @@ impl Lab {
             Lab::Cnn(lab) => lab.reset(seed),
         }
     }
+
+    /// A safetensors file of the weights, and a file name for it.
+    pub fn export_weights(&self) -> (String, Vec<u8>) {
+        match self {
+            Lab::Playground(t) => ("deepplay-playground.safetensors".into(), t.export_weights()),
+            Lab::Cnn(lab) => ("deepplay-cnn.safetensors".into(), lab.export_weights()),
+        }
+    }
+
+    pub fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        match self {
+            Lab::Playground(t) => t.import_weights(bytes),
+            Lab::Cnn(lab) => lab.import_weights(bytes),
+        }
+    }
 }

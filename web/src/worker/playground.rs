@@ -114,6 +114,21 @@ impl PlaygroundTrainer {
         })
     }
 
+    /// The weights as a safetensors file (`fc1.weight`, `fc1.bias`, ...).
+    pub fn export_weights(&self) -> Vec<u8> {
+        let hidden = crate::validate::format_hidden(&self.config.hidden);
+        deepplay_core::safetensors::save(&self.model, &[("deepplay.lab", "playground"), ("hidden", &hidden)])
+    }
+
+    /// Loads weights saved from a network of the same shape; on any problem
+    /// the model is unchanged and the error says what did not match.
+    pub fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        deepplay_core::safetensors::load(&mut self.model, bytes)
+            .map_err(|e| format!("Could not load these weights: {e}. The current weights are unchanged."))?;
+        self.diverged = None;
+        Ok(())
+    }
+
     pub fn config(&self) -> &PlaygroundConfig {
         &self.config
     }
@@ -342,6 +357,27 @@ mod tests {
         }
         assert!(last < first, "loss went from {first} to {last}");
         assert!(trainer.accuracy() > 0.85, "accuracy {}", trainer.accuracy());
+    }
+
+    #[test]
+    fn weights_round_trip_and_mismatched_files_are_refused() {
+        let mut trained = PlaygroundTrainer::new(config(DatasetChoice::Moons)).unwrap();
+        for _ in 0..100 {
+            trained.train_step().unwrap();
+        }
+        let file = trained.export_weights();
+        // Same data (same seed), untrained weights.
+        let mut fresh = PlaygroundTrainer::new(config(DatasetChoice::Moons)).unwrap();
+        assert_ne!(fresh.accuracy(), trained.accuracy());
+        let wider = PlaygroundTrainer::new(PlaygroundConfig {
+            hidden: vec![8],
+            ..config(DatasetChoice::Moons)
+        })
+        .unwrap();
+        let message = fresh.import_weights(&wider.export_weights()).unwrap_err();
+        assert!(message.contains("unchanged"), "{message}");
+        fresh.import_weights(&file).unwrap();
+        assert_eq!(fresh.accuracy(), trained.accuracy());
     }
 
     #[test]

@@ -332,6 +332,12 @@ pub enum Command {
     Classify {
         ink: Vec<f32>,
     },
+    /// Send the current weights as a safetensors file.
+    ExportWeights,
+    /// Replace the weights with those of a safetensors file (all or nothing).
+    ImportWeights {
+        bytes: Vec<u8>,
+    },
     Start,
     Pause,
     /// Train exactly one step (pauses first if running).
@@ -422,6 +428,11 @@ pub enum WorkerEvent {
     /// The answer to [`Command::Classify`]: one probability per digit.
     Prediction {
         probabilities: Vec<f32>,
+    },
+    /// The answer to [`Command::ExportWeights`]: a safetensors file.
+    Weights {
+        file_name: String,
+        bytes: Vec<u8>,
     },
 }
 

@@ -1,0 +1,74 @@
+//! Download a lab's weights as a safetensors file, or load them back (the
+//! `export-weights` and `import-weights` of design.md). The worker writes
+//! and checks the file; a file that does not fit the network is refused
+//! with the reason and changes nothing.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+
+/// Offers `bytes` to the visitor as a download named `file_name`.
+pub fn download(file_name: &str, bytes: &[u8]) -> Result<(), String> {
+    let fail = |what: &str| format!("Could not offer the weights for download ({what}).");
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("object URL"))?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| fail("no document"))?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| fail("link"))?
+        .dyn_into()
+        .map_err(|_| fail("link"))?;
+    link.set_href(&url);
+    link.set_download(file_name);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// The download button and the file input.
+#[component]
+pub fn WeightsControls(
+    #[prop(into)] on_export: Callback<()>,
+    /// The bytes of the chosen file.
+    #[prop(into)]
+    on_import: Callback<Vec<u8>>,
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        let promise = file.array_buffer();
+        // Clearing lets the same file be chosen again after a fix.
+        input.set_value("");
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                on_import.run(js_sys::Uint8Array::new(&buffer).to_vec());
+            }
+        });
+    };
+    view! {
+        <div class="weights-controls" role="group" aria-label="Weights">
+            <button type="button" class="button" data-testid="export-weights" on:click=move |_| on_export.run(())>
+                "Download weights"
+            </button>
+            <label class="button file-button">
+                "Load weights\u{2026}"
+                <input
+                    type="file"
+                    accept=".safetensors"
+                    class="visually-hidden"
+                    data-testid="import-weights"
+                    on:change=on_change
+                />
+            </label>
+        </div>
+    }
+}
