@@ -13,8 +13,9 @@ use wasm_bindgen::JsCast;
 
 use deepplay_core::models::cnn::{CnnConfig, LayerShape};
 
+use super::lab_controls::LabTrainControls;
 use crate::components::{
-    download, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField, TrainControls,
+    download, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField,
     WeightsControls,
 };
 use crate::draw::{diverging_image, format_number, ink_image, sequential, RgbaImage};
@@ -682,36 +683,8 @@ pub fn CnnPage() -> impl IntoView {
         }
     };
 
-    let on_toggle = move |_| {
-        if running.get_untracked() {
-            send(Command::Pause);
-        } else {
-            page_error.set(None);
-            send(Command::Start);
-        }
-        running.update(|r| *r = !*r);
-    };
-    let on_step = move |_| {
-        page_error.set(None);
-        send(Command::StepOnce);
-    };
-    let reset_with = move |seed: u64| {
-        page_error.set(None);
-        settings.update(|s| s.seed = seed);
-        send(Command::Reset { seed });
-    };
-    let on_reset = move |_| {
-        if let Ok(seed) = validate::seed(&seed_text.get_untracked()) {
-            reset_with(seed);
-        }
-    };
-    let on_seed = move |text: String| {
-        if let Ok(seed) = validate::seed(&text) {
-            if seed != settings.get_untracked().seed {
-                reset_with(seed);
-            }
-        }
-    };
+    let set_seed = move |seed: u64| settings.update(|s| s.seed = seed);
+    let current_seed = Signal::derive(move || settings.get().seed);
     let choose_probe = move |index: usize| {
         probe_index.set(index);
         send(Command::Probe { index });
@@ -870,7 +843,7 @@ pub fn CnnPage() -> impl IntoView {
             <div class="lab-layout cnn-layout">
                 <section class="panel controls-panel" aria-labelledby="cnn-controls">
                     <h2 id="cnn-controls">"Train"</h2>
-                    <TrainControls running=running step=step loss=loss seed=seed_text seed_error=seed_error on_toggle=on_toggle on_step=on_step on_reset=on_reset on_seed=on_seed />
+                    <LabTrainControls send=send running=running step=step loss=loss seed_text=seed_text seed_error=seed_error seed=current_seed set_seed=set_seed page_error=page_error />
                     <div class="field-grid">
                         <SelectField
                             id="cnn-optimizer"

@@ -7,6 +7,7 @@ pub mod detection;
 pub mod diffusion;
 pub mod gan;
 pub mod index;
+pub mod lab_controls;
 pub mod not_found;
 pub mod playground;
 pub mod sequences;

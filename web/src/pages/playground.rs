@@ -7,9 +7,9 @@
 
 use leptos::prelude::*;
 
+use super::lab_controls::LabTrainControls;
 use crate::components::{
-    download, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, TrainControls,
-    WeightsControls,
+    download, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, WeightsControls,
 };
 use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
 use crate::url_state;
@@ -257,37 +257,8 @@ pub fn PlaygroundPage() -> impl IntoView {
         send(Command::SetHyper(hyper));
     };
 
-    let on_toggle = move |_| {
-        if running.get_untracked() {
-            send(Command::Pause);
-        } else {
-            page_error.set(None);
-            send(Command::Start);
-        }
-        running.update(|r| *r = !*r);
-    };
-    let on_step = move |_| {
-        page_error.set(None);
-        send(Command::StepOnce);
-    };
-    let reset_with = move |seed: u64| {
-        page_error.set(None);
-        config.update(|c| c.seed = seed);
-        send(Command::Reset { seed });
-    };
-    let on_reset = move |_| {
-        // A seed that is not valid is refused next to its field.
-        if let Ok(seed) = validate::seed(&seed_text.get_untracked()) {
-            reset_with(seed);
-        }
-    };
-    let on_seed = move |text: String| {
-        if let Ok(seed) = validate::seed(&text) {
-            if seed != config.get_untracked().seed {
-                reset_with(seed);
-            }
-        }
-    };
+    let set_seed = move |seed: u64| config.update(|s| s.seed = seed);
+    let current_seed = Signal::derive(move || config.get().seed);
 
     let import_weights = move |bytes: Vec<u8>| {
         page_error.set(None);
@@ -348,17 +319,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             <div class="lab-layout">
                 <section class="panel controls-panel" aria-labelledby="controls-title">
                     <h2 id="controls-title">"Train"</h2>
-                    <TrainControls
-                        running=running
-                        step=step
-                        loss=loss
-                        seed=seed_text
-                        seed_error=seed_error
-                        on_toggle=on_toggle
-                        on_step=on_step
-                        on_reset=on_reset
-                        on_seed=on_seed
-                    />
+                    <LabTrainControls send=send running=running step=step loss=loss seed_text=seed_text seed_error=seed_error seed=current_seed set_seed=set_seed page_error=page_error />
                     <WeightsControls
                         on_export=move |_| send(Command::ExportWeights)
                         on_import=import_weights
