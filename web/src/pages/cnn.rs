@@ -155,7 +155,7 @@ pub fn learning_rate(text: &str) -> Result<f32, String> {
 /// Kernels of one conv layer, `[out, in, k, k]`, as one tile per (out, in)
 /// pair on a colour scale shared by the whole layer.
 pub fn kernel_tiles(t: &NamedTensor) -> Vec<(String, RgbaImage)> {
-    let [out, inp, kh, kw] = t.shape[..] else {
+    let [_, inp, kh, kw] = t.shape[..] else {
         return Vec::new();
     };
     let max_abs = t
@@ -172,7 +172,6 @@ pub fn kernel_tiles(t: &NamedTensor) -> Vec<(String, RgbaImage)> {
             } else {
                 String::new()
             };
-            let _ = out;
             (caption, diverging_image(k, kw as u32, kh as u32, max_abs))
         })
         .collect()
