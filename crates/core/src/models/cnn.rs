@@ -6,7 +6,7 @@
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
 use crate::layers::{Conv2d, Linear, Module, Param};
-use crate::models::mlp::{accuracy, StepStats};
+use crate::models::mlp::StepStats;
 use crate::ops::{conv2d_output_size, Conv2dSpec, PoolSpec};
 use crate::optim::Optimizer;
 use crate::rng::Rng;
@@ -254,17 +254,8 @@ impl Cnn {
 
     /// One minibatch step: forward, loss, backward, update.
     pub fn train_step(&mut self, x: &Tensor, labels: &[usize], opt: &mut Optimizer) -> Result<StepStats> {
-        let mut g = Graph::new();
-        let input = g.constant(x.clone());
-        let out = self.forward(&mut g, input)?;
-        let loss = g.cross_entropy(out.logits, labels)?;
-        g.backward(loss)?;
-        self.collect_grads(&g);
-        opt.step(&mut self.params_mut());
-        let loss_value = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
-        Ok(StepStats {
-            loss: loss_value,
-            accuracy: accuracy(g.value(out.logits), labels),
+        super::classification_step(self, x, labels, opt, |model, g, input| {
+            Ok(model.forward(g, input)?.logits)
         })
     }
 
@@ -294,9 +285,8 @@ impl Cnn {
         Ok((maps, g.value(probs).clone()))
     }
 
-    /// Class probabilities for one 28x28 image of ink in [0, 1] (a drawing
-    /// after [`crate::data::mnist::center_like_mnist`]).
-    pub fn classify_ink(&self, ink: &[f32]) -> Result<Vec<f32>> {
+    /// One image of ink in [0, 1] as a normalised [1, C, H, W] network input.
+    pub fn ink_input(&self, ink: &[f32]) -> Result<Tensor> {
         let [c, h, w] = self.config.input;
         if ink.len() != c * h * w {
             return Err(Error::shape(
@@ -307,7 +297,13 @@ impl Cnn {
             ));
         }
         let data = ink.iter().map(|&v| crate::data::mnist::normalize(v)).collect();
-        let x = Tensor::from_shape_vec(ndarray::IxDyn(&[1, c, h, w]), data).expect("sized");
+        Ok(Tensor::from_shape_vec(ndarray::IxDyn(&[1, c, h, w]), data).expect("sized"))
+    }
+
+    /// Class probabilities for one 28x28 image of ink in [0, 1] (a drawing
+    /// after [`crate::data::mnist::center_like_mnist`]).
+    pub fn classify_ink(&self, ink: &[f32]) -> Result<Vec<f32>> {
+        let x = self.ink_input(ink)?;
         Ok(self.predict_proba(&x)?.iter().copied().collect())
     }
 }

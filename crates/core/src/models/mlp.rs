@@ -65,18 +65,7 @@ impl Mlp {
 
     /// One step of minibatch training: forward, loss, backward, update.
     pub fn train_step(&mut self, x: &Tensor, labels: &[usize], opt: &mut Optimizer) -> Result<StepStats> {
-        let mut g = Graph::new();
-        let input = g.constant(x.clone());
-        let logits = self.forward(&mut g, input)?;
-        let loss = g.cross_entropy(logits, labels)?;
-        g.backward(loss)?;
-        self.collect_grads(&g);
-        opt.step(&mut self.params_mut());
-        let loss_value = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
-        Ok(StepStats {
-            loss: loss_value,
-            accuracy: accuracy(g.value(logits), labels),
-        })
+        super::classification_step(self, x, labels, opt, Mlp::forward)
     }
 
     /// Class probabilities [N, classes].
