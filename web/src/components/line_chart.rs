@@ -219,6 +219,27 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, size: (f64, f64), series: &[Series
     ctx.restore();
 }
 
+/// The training-loss chart every lab draws: each step's loss, faint, and
+/// its moving average on top.
+pub fn loss_series(history: &History) -> Vec<Series> {
+    vec![
+        Series {
+            label: "loss per step".into(),
+            color: [41, 128, 185],
+            width: 1.0,
+            alpha: 0.35,
+            points: history.raw().to_vec(),
+        },
+        Series {
+            label: "moving average".into(),
+            color: [41, 128, 185],
+            width: 2.2,
+            alpha: 1.0,
+            points: history.smooth().to_vec(),
+        },
+    ]
+}
+
 /// A line chart that fills its container's width. `data-points` on the
 /// figure counts the points drawn (tests read it).
 #[component]

@@ -15,7 +15,7 @@ use deepplay_core::models::cnn::{CnnConfig, LayerShape};
 
 use super::lab_controls::LabTrainControls;
 use crate::components::{
-    download, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField,
+    download, loss_series, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField,
     WeightsControls,
 };
 use crate::draw::{diverging_image, format_number, ink_image, sequential, RgbaImage};
@@ -698,26 +698,7 @@ pub fn CnnPage() -> impl IntoView {
         send(Command::ImportWeights { bytes });
     };
     let banner = Signal::derive(move || page_error.get().or_else(|| training_error.get()));
-    let loss_series = Signal::derive(move || {
-        history.with(|h| {
-            vec![
-                Series {
-                    label: "loss per step".into(),
-                    color: [41, 128, 185],
-                    width: 1.0,
-                    alpha: 0.3,
-                    points: h.raw().to_vec(),
-                },
-                Series {
-                    label: "moving average".into(),
-                    color: [41, 128, 185],
-                    width: 2.2,
-                    alpha: 1.0,
-                    points: h.smooth().to_vec(),
-                },
-            ]
-        })
-    });
+    let loss_lines = Signal::derive(move || history.with(loss_series));
     let accuracy_series = Signal::derive(move || {
         vec![Series {
             label: "test accuracy".into(),
@@ -923,7 +904,7 @@ pub fn CnnPage() -> impl IntoView {
                 </section>
                 <section class="panel progress-panel" aria-labelledby="cnn-progress">
                     <h2 id="cnn-progress">"Progress"</h2>
-                    <LineChart series=loss_series testid="loss-chart" title="Training loss (cross-entropy) by step" empty_text="Press Start to train" />
+                    <LineChart series=loss_lines testid="loss-chart" title="Training loss (cross-entropy) by step" empty_text="Press Start to train" />
                     <LineChart series=accuracy_series testid="accuracy-chart" title="Test accuracy (2,000 unseen digits) by step" empty_text="Measured while training" />
                 </section>
                 <section class="panel wide" aria-labelledby="cnn-kernels">

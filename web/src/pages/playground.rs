@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::lab_controls::LabTrainControls;
 use crate::components::{
-    download, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Series, Stat, TextField, WeightsControls,
+    download, loss_series, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Stat, TextField, WeightsControls,
 };
 use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
 use crate::url_state;
@@ -265,26 +265,7 @@ pub fn PlaygroundPage() -> impl IntoView {
         send(Command::ImportWeights { bytes });
     };
     let banner = Signal::derive(move || page_error.get().or_else(|| training_error.get()));
-    let loss_series = Signal::derive(move || {
-        history.with(|h| {
-            vec![
-                Series {
-                    label: "loss per step".into(),
-                    color: [41, 128, 185],
-                    width: 1.0,
-                    alpha: 0.35,
-                    points: h.raw().to_vec(),
-                },
-                Series {
-                    label: "moving average".into(),
-                    color: [41, 128, 185],
-                    width: 2.2,
-                    alpha: 1.0,
-                    points: h.smooth().to_vec(),
-                },
-            ]
-        })
-    });
+    let loss_lines = Signal::derive(move || history.with(loss_series));
     let legend = move || {
         (0..classes.get())
             .map(|k| {
@@ -482,7 +463,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                         />
                     </div>
                     <LineChart
-                        series=loss_series
+                        series=loss_lines
                         testid="loss-chart"
                         title="Training loss (cross-entropy) by step"
                         empty_text="Press Start to train"

@@ -237,12 +237,8 @@ impl CnnLab {
             snapshot
                 .tensors
                 .push(NamedTensor::new("probe.input", vec![28, 28], ink.clone()));
-            let x = deepplay_core::Tensor::from_shape_vec(
-                ndarray::IxDyn(&[1, 1, 28, 28]),
-                ink.iter().map(|&v| deepplay_core::data::mnist::normalize(v)).collect(),
-            )
-            .expect("28x28");
-            if let Ok((maps, probs)) = self.trainer.model.feature_maps(&x) {
+            let model = &self.trainer.model;
+            if let Ok((maps, probs)) = model.ink_input(&ink).and_then(|x| model.feature_maps(&x)) {
                 for (name, t) in maps {
                     let shape = t.shape()[1..].to_vec();
                     snapshot
