@@ -114,3 +114,31 @@ fn gemm_beta_zero_does_not_read_c() {
     gemm(1.0, &a, &b, 0.0, &mut c);
     assert!(c.iter().all(|&x| x == 10.0));
 }
+
+/// im2col's line copies (`copy_rows`, four lanes at a time with an
+/// overlapping last vector under simd128) and their adjoint `add_rows`,
+/// against plain indexing, at widths around the vector size.
+#[wasm_bindgen_test]
+fn copy_rows_and_add_rows_match_plain_indexing() {
+    use deepplay_core::kernels::{add_rows, copy_rows};
+    let mut rng = Rng::new(5);
+    let src: Vec<f32> = (0..700).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+    for width in [1, 2, 3, 4, 5, 7, 8, 13, 14, 28, 31] {
+        for (start, stride, rows) in [(0, width, 3), (3, width + 4, 5), (11, 32, 7), (5, 2 * width + 1, 1)] {
+            let mut dst = vec![f32::NAN; rows * width];
+            copy_rows(&src, start, stride, rows, width, &mut dst);
+            let want: Vec<f32> = (0..rows * width)
+                .map(|i| src[start + (i / width) * stride + i % width])
+                .collect();
+            assert_eq!(dst, want, "copy_rows width {width} start {start} stride {stride}");
+
+            let mut acc = src.clone();
+            add_rows(&dst, &mut acc, start, stride, rows, width);
+            let mut want_acc = src.clone();
+            for (i, v) in dst.iter().enumerate() {
+                want_acc[start + (i / width) * stride + i % width] += v;
+            }
+            assert_eq!(acc, want_acc, "add_rows width {width} start {start} stride {stride}");
+        }
+    }
+}

@@ -67,10 +67,49 @@ pub fn gemm_reference<S1, S2, S3>(
     general_mat_mul(alpha, a, b, beta, c);
 }
 
+/// Copies `rows` lines of `width` floats, line `r` starting at
+/// `src[start + r * stride]`, one after another into `dst`
+/// (`rows * width` long): im2col's inner loop, one call per kernel tap.
+///
+/// Panics if a line falls outside `src` or `dst` has the wrong length.
+pub fn copy_rows(src: &[f32], start: usize, stride: usize, rows: usize, width: usize, dst: &mut [f32]) {
+    assert!(
+        dst.len() == rows * width && (rows == 0 || start + (rows - 1) * stride + width <= src.len()),
+        "copy_rows: {rows} lines of {width} from {start} (stride {stride}) do not fit"
+    );
+    // On wasm32, `copy_from_slice` is `memory.copy`, which V8 runs as a call
+    // into its runtime: for lines of 14 or 28 floats the call costs more than
+    // the copy, so the simd128 build copies four lanes at a time.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    simd128::copy_rows(src, start, stride, rows, width, dst);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for (r, line) in dst.chunks_exact_mut(width.max(1)).enumerate().take(rows) {
+        let from = start + r * stride;
+        line.copy_from_slice(&src[from..from + width]);
+    }
+}
+
+/// The adjoint of [`copy_rows`]: adds `src` (`rows * width`, one line after
+/// another) onto the lines of `dst` starting at `start + r * stride`.
+pub fn add_rows(src: &[f32], dst: &mut [f32], start: usize, stride: usize, rows: usize, width: usize) {
+    assert!(
+        src.len() == rows * width && (rows == 0 || start + (rows - 1) * stride + width <= dst.len()),
+        "add_rows: {rows} lines of {width} to {start} (stride {stride}) do not fit"
+    );
+    for (r, line) in src.chunks_exact(width.max(1)).enumerate().take(rows) {
+        let from = start + r * stride;
+        for (d, &v) in dst[from..from + width].iter_mut().zip(line) {
+            *d += v;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use alloc::vec;
+    use alloc::vec::Vec;
     use ndarray::{Array2, ShapeBuilder};
 
     /// The naive triple loop, accumulating in f64.
@@ -136,5 +175,25 @@ mod tests {
         let mut c = Array2::from_elem((3, 17), f32::NAN);
         gemm(1.0, &a, &b.view(), 0.0, &mut c);
         assert!(c.iter().all(|&x| x == 10.0));
+    }
+
+    /// The portable path of im2col's line copies and their adjoint (the
+    /// simd128 path has the same test in tests/tests/kernels.rs).
+    #[test]
+    fn copy_rows_and_add_rows_match_plain_indexing() {
+        let src: Vec<f32> = (0..200).map(|i| i as f32 * 0.5 - 7.0).collect();
+        for (width, start, stride, rows) in [(1, 0, 1, 4), (5, 3, 9, 6), (14, 10, 18, 5), (3, 7, 3, 1)] {
+            let mut dst = vec![f32::NAN; rows * width];
+            copy_rows(&src, start, stride, rows, width, &mut dst);
+            let at = |i: usize| start + (i / width) * stride + i % width;
+            assert!(dst.iter().enumerate().all(|(i, &v)| v == src[at(i)]));
+            let mut acc = src.clone();
+            add_rows(&dst, &mut acc, start, stride, rows, width);
+            let mut want = src.clone();
+            for (i, v) in dst.iter().enumerate() {
+                want[at(i)] += v;
+            }
+            assert_eq!(acc, want);
+        }
     }
 }

@@ -161,19 +161,22 @@ fn run<const MR: usize, const NV: usize>(m: usize, k: usize, n: usize, alpha: f3
     let nc_max = (B_BLOCK / kc_max / nr * nr).max(nr).min(n.div_ceil(nr) * nr);
     let mut apack = vec![0.0f32; mc_max * kc_max];
     // B with unit column stride is read in place (row stride b.rs), except
-    // a last, partial sliver; otherwise it is packed. No B buffer at all when
-    // it is read in place and has no partial sliver.
+    // a last, partial sliver, which alone is packed (a whole block would be
+    // zeroed per call for nothing: 160 KB for each sample of conv2);
+    // otherwise all of B is packed, a block at a time.
     let direct = b.cs == 1 && b.rs >= nr;
-    let whole_b = direct && n.is_multiple_of(nr);
-    let mut bpack = vec![0.0f32; if whole_b { 0 } else { kc_max * nc_max }];
+    let mut bpack = vec![0.0f32; if direct { kc_max * nr } else { kc_max * nc_max }];
     for jc in (0..n).step_by(nc_max) {
         let nc = nc_max.min(n - jc);
         for pc in (0..k).step_by(kc_max) {
             let kc = kc_max.min(k - pc);
             // Later inner blocks add onto what the first one wrote.
             let beta = if pc == 0 { beta } else { 1.0 };
-            if !whole_b {
-                pack_b::<NV>(b, pc, kc, jc, nc, direct, &mut bpack);
+            let partial = nc / nr * nr;
+            if !direct {
+                pack_b::<NV>(b, pc, kc, jc, nc, &mut bpack);
+            } else if partial < nc {
+                pack_b::<NV>(b, pc, kc, jc + partial, nc - partial, &mut bpack);
             }
             for ic in (0..m).step_by(mc_max) {
                 let mc = mc_max.min(m - ic);
@@ -182,6 +185,8 @@ fn run<const MR: usize, const NV: usize>(m: usize, k: usize, n: usize, alpha: f3
                     let (bp, ldb) = if direct && jr + nr <= nc {
                         let start = pc * b.rs + jc + jr;
                         (&b.data[start..start + (kc - 1) * b.rs + nr], b.rs)
+                    } else if direct {
+                        (&bpack[..nr * kc], nr)
                     } else {
                         (&bpack[jr * kc..(jr + nr) * kc], nr)
                     };
@@ -236,16 +241,12 @@ fn pack_a<const MR: usize>(a: Mat, ic: usize, mc: usize, pc: usize, kc: usize, o
 }
 
 /// Inner pc..pc+kc, columns jc..jc+nc of B into NR-column slivers, each laid
-/// out [k][NR] (zero columns past the end). With `skip_full`, full slivers
-/// are left out (the kernel reads them from B itself).
-fn pack_b<const NV: usize>(b: Mat, pc: usize, kc: usize, jc: usize, nc: usize, skip_full: bool, out: &mut [f32]) {
+/// out [k][NR] (zero columns past the end).
+fn pack_b<const NV: usize>(b: Mat, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
     let nr = 4 * NV;
     for (s, sliver) in out[..nc.div_ceil(nr) * nr * kc].chunks_exact_mut(nr * kc).enumerate() {
         let j0 = jc + s * nr;
         let cols = nr.min(jc + nc - j0);
-        if skip_full && cols == nr {
-            continue;
-        }
         if b.cs == 1 && cols == nr {
             for (p, dst) in sliver.chunks_exact_mut(nr).enumerate() {
                 let start = (pc + p) * b.rs + j0;
@@ -506,6 +507,40 @@ fn transpose4(lines: [&[f32]; 4], dst: &mut [f32], stride: usize, off: usize) {
     for p in k4..kc {
         for (r, l) in lines.iter().enumerate() {
             dst[p * stride + off + r] = l[p];
+        }
+    }
+}
+
+/// [`super::copy_rows`], four lanes at a time. A line's last partial vector
+/// is its last four floats again, overlapping the vector before (lines
+/// shorter than four go float by float), so no scalar tail is left for LLVM
+/// to turn back into `memory.copy`.
+pub(super) fn copy_rows(src: &[f32], start: usize, stride: usize, rows: usize, width: usize, dst: &mut [f32]) {
+    // The caller checked: dst.len() == rows * width, and every line
+    // start + r * stride .. + width lies inside src.
+    assert!(dst.len() == rows * width && (rows == 0 || start + (rows - 1) * stride + width <= src.len()));
+    if width < 4 {
+        for r in 0..rows {
+            for i in 0..width {
+                dst[r * width + i] = src[start + r * stride + i];
+            }
+        }
+        return;
+    }
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for r in 0..rows {
+        let (from, to) = (start + r * stride, r * width);
+        let mut i = 0;
+        while i + 4 <= width {
+            // SAFETY: i + 4 <= width, and the line from..from + width is in
+            // src and to..to + width in dst (checked above).
+            unsafe { v128_store(d.add(to + i) as *mut v128, v128_load(s.add(from + i) as *const v128)) };
+            i += 4;
+        }
+        if i < width {
+            let i = width - 4;
+            // SAFETY: width >= 4, so the last four floats of the line are in bounds.
+            unsafe { v128_store(d.add(to + i) as *mut v128, v128_load(s.add(from + i) as *const v128)) };
         }
     }
 }

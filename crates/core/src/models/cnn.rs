@@ -261,7 +261,7 @@ impl Cnn {
 
     /// Class probabilities [N, classes] (no graph kept for backward).
     pub fn predict_proba(&self, x: &Tensor) -> Result<Tensor> {
-        let mut g = Graph::new();
+        let mut g = Graph::no_grad();
         let input = g.constant(x.clone());
         let out = self.forward(&mut g, input)?;
         let probs = g.softmax(out.logits)?;
@@ -273,7 +273,7 @@ impl Cnn {
     /// Every activation (after each ReLU and pool) and the class
     /// probabilities for a batch, for the feature-map view.
     pub fn feature_maps(&self, x: &Tensor) -> Result<(Vec<(String, Tensor)>, Tensor)> {
-        let mut g = Graph::new();
+        let mut g = Graph::no_grad();
         let input = g.constant(x.clone());
         let out = self.forward(&mut g, input)?;
         let probs = g.softmax(out.logits)?;

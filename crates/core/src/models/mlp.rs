@@ -70,7 +70,7 @@ impl Mlp {
 
     /// Class probabilities [N, classes].
     pub fn predict_proba(&self, x: &Tensor) -> Result<Tensor> {
-        let mut g = Graph::new();
+        let mut g = Graph::no_grad();
         let input = g.constant(x.clone());
         let logits = self.forward(&mut g, input)?;
         let probs = g.softmax(logits)?;

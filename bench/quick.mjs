@@ -1,0 +1,19 @@
+// Quick A/B loop for kernel work (not part of the benchmark): CNN step,
+// inference at batch 1 and 256, and the step breakdown, DeepPlay only.
+//   cargo build --release -q -p deepplay-bench --target wasm32-unknown-unknown &&
+//   wasm-bindgen --target nodejs --out-dir bench/pkg target/wasm32-unknown-unknown/release/deepplay_bench.wasm &&
+//   node bench/quick.mjs
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const dp = require('./pkg/deepplay_bench.js');
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
+const images = dp.mnist_like_images(256, 1);
+const labels = dp.mnist_like_labels(256, 1);
+const cnn = new dp.CnnBench(images, labels, 32, 1e-3);
+const rep = (f, n) => { for (let i = 0; i < 5; i++) f(); const t = []; for (let i = 0; i < n; i++) t.push(f()); return med(t); };
+console.log('step', rep(() => cnn.train_step(), 40).toFixed(3));
+console.log('infer b1', rep(() => cnn.inference(1), 200).toFixed(4));
+console.log('infer b256', rep(() => cnn.inference(256), 15).toFixed(3));
+const names = dp.CnnBench.breakdown_names();
+const runs = []; for (let i = 0; i < 25; i++) runs.push(cnn.breakdown());
+names.forEach((n, i) => console.log(n.padEnd(24), med(runs.slice(5).map((r) => r[i])).toFixed(3)));
