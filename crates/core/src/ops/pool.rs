@@ -114,8 +114,18 @@ impl Graph {
         for (src, out_plane) in data.chunks_exact(ps.h * ps.w).zip(out.chunks_exact_mut(ps.oh * ps.ow)) {
             for (oy, out_row) in out_plane.chunks_exact_mut(ps.ow).enumerate() {
                 let top = oy * s * ps.w;
-                column_max.copy_from_slice(&src[top..top + ps.w]);
-                for ky in 1..k {
+                let first = &src[top..top + ps.w];
+                if k == 1 {
+                    column_max.copy_from_slice(first);
+                } else {
+                    // The first two rows at once (a copy first would be a
+                    // `memory.copy` call per row on wasm).
+                    let second = &src[top + ps.w..top + 2 * ps.w];
+                    for (m, (&a, &b)) in column_max.iter_mut().zip(first.iter().zip(second)) {
+                        *m = max_nan(a, b);
+                    }
+                }
+                for ky in 2..k {
                     let row = &src[top + ky * ps.w..top + (ky + 1) * ps.w];
                     for (m, &v) in column_max.iter_mut().zip(row) {
                         *m = max_nan(*m, v);
