@@ -163,7 +163,7 @@ fn small_fits(m: usize, k: usize, n: usize, b: Mat) -> bool {
     // Read in place, B still packs its last, partial sliver, if any.
     let packed = if !direct {
         k * n.div_ceil(nr) * nr
-    } else if n % nr != 0 {
+    } else if !n.is_multiple_of(nr) {
         k * nr
     } else {
         0
