@@ -8,9 +8,11 @@
 //! a training step has tens to hundreds of nodes.
 //!
 //! Each op lives in `ops/` with its forward and its backward side by side
-//! (like micrograd's `_backward`). A graph is built fresh for every step and
-//! dropped after the optimizer has read the gradients.
+//! (like micrograd's `_backward`). A training loop keeps one graph and calls
+//! [`Graph::reset`] before each step: the tape starts empty again, and the
+//! last step's buffers are handed to this step's ops ([`Buffers`]).
 
+pub use crate::buffers::Buffers;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use alloc::boxed::Box;
@@ -32,6 +34,10 @@ pub struct BackwardArgs<'a> {
     pub output: &'a Tensor,
     /// Which parents need a gradient; a closure may skip the others (return None).
     pub needs_grad: &'a [bool],
+    /// What the op saved for its backward pass ([`Graph::push_op_saving`]).
+    pub saved: &'a [f32],
+    /// Recycled buffers for the gradients and any scratch.
+    pub buffers: &'a Buffers,
 }
 
 /// Maps the output gradient to one optional gradient per parent.
@@ -42,6 +48,8 @@ struct Node {
     parents: Vec<Var>,
     backward: Option<BackwardFn>,
     requires_grad: bool,
+    /// A buffer the backward pass reads (conv's unrolled columns).
+    saved: Vec<f32>,
 }
 
 static NEXT_GRAPH_ID: AtomicUsize = AtomicUsize::new(1);
@@ -53,6 +61,7 @@ pub struct Graph {
     grads: Vec<Option<Tensor>>,
     /// False for an inference graph ([`Graph::no_grad`]).
     grad_enabled: bool,
+    buffers: Buffers,
 }
 
 impl Default for Graph {
@@ -68,6 +77,7 @@ impl Graph {
             nodes: Vec::new(),
             grads: Vec::new(),
             grad_enabled: true,
+            buffers: Buffers::default(),
         }
     }
 
@@ -88,6 +98,26 @@ impl Graph {
         self.id
     }
 
+    /// Empty the tape for the next step and keep its buffers: every node's
+    /// value, gradient and saved buffer goes to [`Graph::buffers`] for the
+    /// next step's ops. The graph gets a new id, so parameters put on the old
+    /// tape ([`crate::Param::var`]) are put on again.
+    pub fn reset(&mut self) {
+        let mut returned = Vec::with_capacity(2 * self.nodes.len());
+        for node in self.nodes.drain(..) {
+            returned.push(node.value.into_raw_vec_and_offset().0);
+            returned.push(node.saved);
+        }
+        returned.extend(self.grads.drain(..).flatten().map(|g| g.into_raw_vec_and_offset().0));
+        self.buffers.recycle(returned);
+        self.id = NEXT_GRAPH_ID.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Recycled buffers for ops to build their outputs in.
+    pub fn buffers(&self) -> &Buffers {
+        &self.buffers
+    }
+
     /// A value that needs no gradient (data, labels' one-hots, masks).
     pub fn constant(&mut self, value: Tensor) -> Var {
         self.push_leaf(value, false)
@@ -104,6 +134,7 @@ impl Graph {
             parents: Vec::new(),
             backward: None,
             requires_grad,
+            saved: Vec::new(),
         });
         Var(self.nodes.len() - 1)
     }
@@ -112,12 +143,25 @@ impl Graph {
     /// The output needs a gradient if any parent does; otherwise the closure is
     /// dropped at once.
     pub fn push_op(&mut self, parents: &[Var], value: Tensor, backward: BackwardFn) -> Var {
+        self.push_op_saving(parents, value, Vec::new(), backward)
+    }
+
+    /// [`Graph::push_op`] with a buffer for the backward pass to read
+    /// (`args.saved`), owned by the graph so that [`Graph::reset`] recycles it.
+    pub fn push_op_saving(&mut self, parents: &[Var], value: Tensor, saved: Vec<f32>, backward: BackwardFn) -> Var {
         let requires_grad = parents.iter().any(|p| self.nodes[p.0].requires_grad);
+        let (backward, saved) = if requires_grad {
+            (Some(backward), saved)
+        } else {
+            self.buffers.give(saved);
+            (None, Vec::new())
+        };
         self.nodes.push(Node {
             value,
             parents: parents.to_vec(),
-            backward: if requires_grad { Some(backward) } else { None },
+            backward,
             requires_grad,
+            saved,
         });
         Var(self.nodes.len() - 1)
     }
@@ -185,6 +229,9 @@ impl Graph {
                 self.shape(output),
             ));
         }
+        for old in self.grads.drain(..).flatten() {
+            self.buffers.give_tensor(old);
+        }
         self.grads = (0..self.nodes.len()).map(|_| None).collect();
         self.grads[output.0] = Some(grad_output);
         for i in (0..=output.0).rev() {
@@ -200,6 +247,8 @@ impl Graph {
                     inputs: &inputs,
                     output: &node.value,
                     needs_grad: &needs_grad,
+                    saved: &node.saved,
+                    buffers: &self.buffers,
                 });
                 debug_assert_eq!(parent_grads.len(), node.parents.len());
                 for (parent, parent_grad) in node.parents.iter().zip(parent_grads) {
@@ -209,7 +258,10 @@ impl Graph {
                     }
                     debug_assert_eq!(parent_grad.shape(), self.nodes[parent.0].value.shape());
                     match &mut self.grads[parent.0] {
-                        Some(existing) => *existing += &parent_grad,
+                        Some(existing) => {
+                            *existing += &parent_grad;
+                            self.buffers.give_tensor(parent_grad);
+                        }
                         slot @ None => *slot = Some(parent_grad),
                     }
                 }

@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod autograd;
+pub mod buffers;
 pub mod data;
 pub mod ddpm;
 pub mod error;

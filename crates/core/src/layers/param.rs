@@ -41,10 +41,11 @@ impl Param {
                 return var;
             }
         }
+        let value = g.buffers().copy(&self.value);
         let var = if self.frozen {
-            g.constant(self.value.clone())
+            g.constant(value)
         } else {
-            g.variable(self.value.clone())
+            g.variable(value)
         };
         self.node.set(Some((g.id(), var)));
         var

@@ -190,6 +190,7 @@ pub struct Cnn {
     pub config: CnnConfig,
     pub convs: Vec<Conv2d>,
     pub fc: Linear,
+    workspace: super::Workspace,
 }
 
 /// The logits and every intermediate activation (after each ReLU and pool),
@@ -225,6 +226,7 @@ impl Cnn {
             config: config.clone(),
             convs,
             fc: Linear::new("fc", features, config.classes, rng),
+            workspace: Default::default(),
         })
     }
 
@@ -254,9 +256,14 @@ impl Cnn {
 
     /// One minibatch step: forward, loss, backward, update.
     pub fn train_step(&mut self, x: &Tensor, labels: &[usize], opt: &mut Optimizer) -> Result<StepStats> {
-        super::classification_step(self, x, labels, opt, |model, g, input| {
-            Ok(model.forward(g, input)?.logits)
-        })
+        super::classification_step(
+            self,
+            |m| &mut m.workspace,
+            x,
+            labels,
+            opt,
+            |model, g, input| Ok(model.forward(g, input)?.logits),
+        )
     }
 
     /// Class probabilities [N, classes] (no graph kept for backward).

@@ -22,6 +22,7 @@ pub struct MlpConfig {
 pub struct Mlp {
     pub layers: Vec<Linear>,
     pub activation: Activation,
+    workspace: super::Workspace,
 }
 
 /// What one training step measured on its batch.
@@ -48,6 +49,7 @@ impl Mlp {
         Ok(Mlp {
             layers,
             activation: config.activation,
+            workspace: Default::default(),
         })
     }
 
@@ -65,7 +67,7 @@ impl Mlp {
 
     /// One step of minibatch training: forward, loss, backward, update.
     pub fn train_step(&mut self, x: &Tensor, labels: &[usize], opt: &mut Optimizer) -> Result<StepStats> {
-        super::classification_step(self, x, labels, opt, Mlp::forward)
+        super::classification_step(self, |m| &mut m.workspace, x, labels, opt, Mlp::forward)
     }
 
     /// Class probabilities [N, classes].

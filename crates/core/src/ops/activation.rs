@@ -12,55 +12,59 @@ impl Graph {
     pub fn relu(&mut self, x: Var) -> Var {
         // A compare-and-select, not f32::max: in wasm `max` becomes a call to
         // fmaxf (NaN rules), which was 15x slower than this vectorised form.
-        let value = map(self.value(x), |v| if v > 0.0 { v } else { 0.0 });
+        let value = map(self.buffers(), self.value(x), |v| if v > 0.0 { v } else { 0.0 });
         self.push_op(
             &[x],
             value,
             Box::new(|args| {
-                vec![Some(zip_map(
-                    args.grad,
-                    args.inputs[0],
-                    |g, x| {
-                        if x > 0.0 {
-                            g
-                        } else {
-                            0.0
-                        }
-                    },
-                ))]
+                vec![Some(zip_map(args.buffers, args.grad, args.inputs[0], |g, x| {
+                    if x > 0.0 {
+                        g
+                    } else {
+                        0.0
+                    }
+                }))]
             }),
         )
     }
 
     pub fn tanh(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), libm::tanhf);
+        let value = map(self.buffers(), self.value(x), libm::tanhf);
         self.push_op(
             &[x],
             value,
             // d tanh = 1 - tanh^2, from the saved output.
-            Box::new(|args| vec![Some(zip_map(args.grad, args.output, |g, y| g * (1.0 - y * y)))]),
+            Box::new(|args| {
+                vec![Some(zip_map(args.buffers, args.grad, args.output, |g, y| {
+                    g * (1.0 - y * y)
+                }))]
+            }),
         )
     }
 
     pub fn sigmoid(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), sigmoid);
+        let value = map(self.buffers(), self.value(x), sigmoid);
         self.push_op(
             &[x],
             value,
-            Box::new(|args| vec![Some(zip_map(args.grad, args.output, |g, y| g * y * (1.0 - y)))]),
+            Box::new(|args| {
+                vec![Some(zip_map(args.buffers, args.grad, args.output, |g, y| {
+                    g * y * (1.0 - y)
+                }))]
+            }),
         )
     }
 
     /// x * Phi(x), Phi the standard normal CDF.
     pub fn gelu(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), |v| v * normal_cdf(v));
+        let value = map(self.buffers(), self.value(x), |v| v * normal_cdf(v));
         self.push_op(
             &[x],
             value,
             Box::new(|args| {
                 // d/dx x Phi(x) = Phi(x) + x phi(x)
                 let inv_sqrt_2pi = 1.0 / libm::sqrtf(2.0 * PI);
-                vec![Some(zip_map(args.grad, args.inputs[0], |g, x| {
+                vec![Some(zip_map(args.buffers, args.grad, args.inputs[0], |g, x| {
                     g * (normal_cdf(x) + x * inv_sqrt_2pi * libm::expf(-0.5 * x * x))
                 }))]
             }),

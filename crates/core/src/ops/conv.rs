@@ -209,18 +209,19 @@ impl Graph {
         // Training keeps every sample's columns for the backward pass;
         // inference reuses one sample's worth (40 MB less at batch 256).
         let keep_cols = self.requires_grad(x) || self.requires_grad(w) || b.is_some_and(|b| self.requires_grad(b));
-        let mut cols = vec![0.0f32; if keep_cols { geo.n } else { 1 } * patch * positions];
-        let mut padded = vec![0.0f32; geo.padded_len()];
+        let buffers = self.buffers();
+        // im2col writes every element, so recycled contents do not matter;
+        // the padded sample's border must be zero.
+        let mut cols = buffers.take(if keep_cols { geo.n } else { 1 } * patch * positions);
+        let mut padded = buffers.take_zeroed(geo.padded_len());
         // Each output plane starts as its bias (written once, not zeroed first).
         let bias: Vec<f32> = match b {
             Some(b) => self.value(b).iter().copied().collect(),
             None => vec![0.0; geo.o],
         };
-        let mut out = Vec::with_capacity(geo.n * geo.o * positions);
-        for _ in 0..geo.n {
-            for &v in &bias {
-                out.extend(core::iter::repeat_n(v, positions));
-            }
+        let mut out = buffers.take(geo.n * geo.o * positions);
+        for (plane, values) in out.chunks_exact_mut(positions).enumerate() {
+            values.fill(bias[plane % geo.o]);
         }
         for i in 0..geo.n {
             let slot = if keep_cols { i } else { 0 };
@@ -240,20 +241,27 @@ impl Graph {
             );
         }
         drop((xc, wc));
+        buffers.give(padded);
         let value = Tensor::from_shape_vec(IxDyn(&[geo.n, geo.o, geo.oh, geo.ow]), out).expect("sized");
         let parents: Vec<Var> = [x, w].into_iter().chain(b).collect();
-        Ok(self.push_op(
+        // The columns are saved for the backward pass (the graph owns them,
+        // so they are recycled at reset); without one they go back now.
+        Ok(self.push_op_saving(
             &parents,
             value,
+            cols,
             Box::new(move |args| {
+                let cols = args.saved;
                 let gc = contiguous(args.grad);
                 let g = gc.as_slice().expect("standard layout");
                 let wc = contiguous(args.inputs[1]);
                 let w2 = matrix(wc.as_slice().expect("standard layout"), geo.o, patch);
-                let mut dw = vec![0.0f32; geo.o * patch];
-                let mut dx = args.needs_grad[0].then(|| vec![0.0f32; geo.n * geo.c * geo.h * geo.w]);
-                let mut dcols = vec![0.0f32; patch * positions];
-                let mut padded = vec![0.0f32; geo.padded_len()];
+                let buffers = args.buffers;
+                let mut dw = buffers.take_zeroed(geo.o * patch);
+                let mut dx = args.needs_grad[0].then(|| buffers.take_zeroed(geo.n * geo.c * geo.h * geo.w));
+                // Overwritten before they are read (GEMM with beta 0; col2im zeroes it).
+                let mut dcols = buffers.take(patch * positions);
+                let mut padded = buffers.take(geo.padded_len());
                 for i in 0..geo.n {
                     let g_i = matrix(&g[i * geo.o * positions..(i + 1) * geo.o * positions], geo.o, positions);
                     let cols_i = matrix(
@@ -270,6 +278,8 @@ impl Graph {
                         geo.col2im(&dcols, &mut padded, &mut dx[i * sample..(i + 1) * sample]);
                     }
                 }
+                buffers.give(dcols);
+                buffers.give(padded);
                 let mut grads = vec![
                     dx.map(|d| Tensor::from_shape_vec(IxDyn(&[geo.n, geo.c, geo.h, geo.w]), d).expect("sized")),
                     args.needs_grad[1]
@@ -277,7 +287,7 @@ impl Graph {
                 ];
                 if args.inputs.len() == 3 {
                     grads.push(args.needs_grad[2].then(|| {
-                        let mut db = vec![0.0f32; geo.o];
+                        let mut db = buffers.take_zeroed(geo.o);
                         for (k, row) in g.chunks(positions).enumerate() {
                             db[k % geo.o] += row.iter().sum::<f32>();
                         }

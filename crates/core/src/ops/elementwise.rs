@@ -95,31 +95,35 @@ impl Graph {
     }
 
     pub fn exp(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), libm::expf);
+        let value = map(self.buffers(), self.value(x), libm::expf);
         self.push_op(&[x], value, Box::new(|args| vec![Some(args.grad * args.output)]))
     }
 
     /// Natural log; the caller keeps its input positive.
     pub fn log(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), libm::logf);
+        let value = map(self.buffers(), self.value(x), libm::logf);
         self.push_op(&[x], value, Box::new(|args| vec![Some(args.grad / args.inputs[0])]))
     }
 
     pub fn square(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), |v| v * v);
+        let value = map(self.buffers(), self.value(x), |v| v * v);
         self.push_op(
             &[x],
             value,
-            Box::new(|args| vec![Some(zip_map(args.grad, args.inputs[0], |g, x| 2.0 * g * x))]),
+            Box::new(|args| {
+                vec![Some(zip_map(args.buffers, args.grad, args.inputs[0], |g, x| {
+                    2.0 * g * x
+                }))]
+            }),
         )
     }
 
     pub fn sqrt(&mut self, x: Var) -> Var {
-        let value = map(self.value(x), libm::sqrtf);
+        let value = map(self.buffers(), self.value(x), libm::sqrtf);
         self.push_op(
             &[x],
             value,
-            Box::new(|args| vec![Some(zip_map(args.grad, args.output, |g, y| 0.5 * g / y))]),
+            Box::new(|args| vec![Some(zip_map(args.buffers, args.grad, args.output, |g, y| 0.5 * g / y))]),
         )
     }
 }

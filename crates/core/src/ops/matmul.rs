@@ -179,7 +179,7 @@ impl Graph {
             .view()
             .into_dimensionality::<ndarray::Ix2>()
             .expect("rank 2");
-        let mut y = ndarray::Array2::<f32>::zeros((rows, out));
+        let mut y = ndarray::Array2::from_shape_vec((rows, out), self.buffers().take(rows * out)).expect("sized");
         if let Some(b) = b {
             // Start from the broadcast bias and accumulate the product onto it.
             y.assign(&self.value(b).view().into_shape_with_order((1, out)).expect("[out]"));
@@ -200,16 +200,21 @@ impl Graph {
                     .view()
                     .into_dimensionality::<ndarray::Ix2>()
                     .expect("rank 2");
-                let gx = args.needs_grad[0].then(|| {
-                    g2.dot(&w2)
-                        .into_dyn()
-                        .into_shape_with_order(args.inputs[0].raw_dim())
-                        .expect("x's shape")
-                });
+                // Both products overwrite their (recycled) output: beta 0.
+                let product = |a: ArrayView2<f32>, b: ArrayView2<f32>, shape: IxDyn| {
+                    let mut c = ndarray::Array2::from_shape_vec(
+                        (a.nrows(), b.ncols()),
+                        args.buffers.take(a.nrows() * b.ncols()),
+                    )
+                    .expect("sized");
+                    gemm(1.0, &a, &b, 0.0, &mut c);
+                    c.into_dyn().into_shape_with_order(shape).expect("same element count")
+                };
+                let gx = args.needs_grad[0].then(|| product(g2.view(), w2.view(), args.inputs[0].raw_dim()));
                 let gw = args.needs_grad[1].then(|| {
                     let xc = contiguous(args.inputs[0]);
                     let x2 = xc.view().into_shape_with_order((rows, inp)).expect("standard layout");
-                    g2.t().dot(&x2).into_dyn()
+                    product(g2.t(), x2, IxDyn(&[out, inp]))
                 });
                 let mut grads = vec![gx, gw];
                 if args.inputs.len() == 3 {

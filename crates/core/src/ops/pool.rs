@@ -105,7 +105,8 @@ impl Graph {
         let ps = pool_shape("max_pool2d", &in_shape, spec)?;
         let xc = contiguous(self.value(x));
         let data = xc.as_slice().expect("standard layout");
-        let mut out = vec![0.0f32; ps.planes * ps.oh * ps.ow];
+        // Every output is written: recycled contents do not matter.
+        let mut out = self.buffers().take(ps.planes * ps.oh * ps.ow);
         // Two passes per output row, both free of data-dependent branches:
         // the maximum down each column of the window's rows (whole rows at a
         // time, which LLVM vectorises), then across each window of that.
@@ -154,7 +155,7 @@ impl Graph {
                 // found again here rather than remembered by the forward pass.
                 let xc = contiguous(args.inputs[0]);
                 let data = xc.as_slice().expect("standard layout");
-                let mut dx = vec![0.0f32; data.len()];
+                let mut dx = args.buffers.take_zeroed(data.len());
                 let (outputs, grads) = (args.output.iter(), args.grad.iter());
                 let mut windows = outputs.zip(grads);
                 for (plane, src) in data.chunks_exact(ps.h * ps.w).enumerate() {

@@ -2,7 +2,6 @@
 //! along one axis) and concat. Outputs are always standard (row-major) layout
 //! so the kernels downstream can work on plain slices.
 
-use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -18,15 +17,16 @@ impl Graph {
         if old.iter().product::<usize>() != shape.iter().product::<usize>() {
             return Err(Error::shape("reshape", "element counts differ", &old, shape));
         }
-        let value = contiguous(self.value(x))
-            .into_owned()
+        let value = self
+            .buffers()
+            .copy(self.value(x))
             .into_shape_with_order(IxDyn(shape))
             .expect("counts checked, layout standard");
         Ok(self.push_op(
             &[x],
             value,
             Box::new(move |args| {
-                let g = contiguous(args.grad).into_owned().into_shape_with_order(IxDyn(&old));
+                let g = args.buffers.copy(args.grad).into_shape_with_order(IxDyn(&old));
                 vec![Some(g.expect("same element count"))]
             }),
         ))
