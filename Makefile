@@ -29,7 +29,7 @@ setup:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p deepplay-web -p deepplay-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p deepplay-web -p deepplay-worker -p deepplay-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 native-test:
 	cargo test --workspace
