@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e bench-smoke bench e2e-long screenshot clean
+.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e bench-smoke bench e2e-long size screenshot clean
 
 serve: setup-serve
 	trunk serve --release
@@ -29,7 +29,7 @@ setup:
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p deepplay-web -p deepplay-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p deepplay-web -p deepplay-worker -p deepplay-tests --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 native-test:
 	cargo test --workspace
@@ -63,6 +63,11 @@ bench: setup
 e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.97 node --test --test-name-pattern="long run" cnn.test.mjs
 	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.98 node --test --test-name-pattern="long run" cnn.test.mjs
+
+# Download size of the code dist/ serves (every .wasm and .js, gzip -9):
+# fails at 500 KB (512000 bytes) or more. Not part of `make test`.
+size: build
+	scripts/size.sh
 
 # Refreshes the README's screenshots from the release build.
 screenshot: build
