@@ -142,3 +142,31 @@ fn copy_rows_and_add_rows_match_plain_indexing() {
         }
     }
 }
+
+/// The row pass of 2x2 max pooling (`f32x4.max` on even and odd lanes under
+/// simd128): the larger of each pair, NaN when either is NaN, at lengths
+/// around the vector size.
+#[wasm_bindgen_test]
+fn max_pairs_matches_the_scalar_rule_with_nans() {
+    use deepplay_core::kernels::max_pairs;
+    let mut rng = Rng::new(9);
+    for n in [0, 1, 3, 4, 5, 7, 8, 14, 17] {
+        let src: Vec<f32> = (0..2 * n + 1)
+            .map(|_| match rng.below(6) {
+                0 => f32::NAN,
+                1 => 0.0,
+                _ => rng.uniform_range(-1.0, 1.0),
+            })
+            .collect();
+        let mut out = vec![7.0; n];
+        max_pairs(&src, &mut out);
+        for (i, &o) in out.iter().enumerate() {
+            let (a, b) = (src[2 * i], src[2 * i + 1]);
+            if a.is_nan() || b.is_nan() {
+                assert!(o.is_nan(), "pair {i} of {n}: ({a}, {b}) -> {o}");
+            } else {
+                assert_eq!(o, a.max(b), "pair {i} of {n}: ({a}, {b})");
+            }
+        }
+    }
+}

@@ -104,6 +104,26 @@ pub fn add_rows(src: &[f32], dst: &mut [f32], start: usize, stride: usize, rows:
     }
 }
 
+/// `out[i]` = the larger of `src[2i]` and `src[2i + 1]`, NaN if either is
+/// NaN: the row pass of 2x2 max pooling with stride 2 (the CNN lab's first
+/// pool). The simd128 build does four outputs per `f32x4.max`.
+pub fn max_pairs(src: &[f32], out: &mut [f32]) {
+    assert!(
+        src.len() >= 2 * out.len(),
+        "max_pairs: {} inputs for {} outputs",
+        src.len(),
+        out.len()
+    );
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = simd128::max_pairs(src, out);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for (i, o) in out.iter_mut().enumerate().skip(done) {
+        let (a, b) = (src[2 * i], src[2 * i + 1]);
+        *o = if (b > a) | b.is_nan() { b } else { a };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

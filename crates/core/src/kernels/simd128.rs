@@ -652,3 +652,25 @@ pub(super) fn copy_rows(src: &[f32], start: usize, stride: usize, rows: usize, w
         }
     }
 }
+
+/// [`super::max_pairs`] four outputs at a time (deinterleave eight inputs
+/// into even and odd lanes, then `f32x4.max`, which is NaN if either is);
+/// returns how many outputs it wrote, the caller does the rest.
+pub(super) fn max_pairs(src: &[f32], out: &mut [f32]) -> usize {
+    let n = out.len();
+    assert!(src.len() >= 2 * n);
+    let (s, d) = (src.as_ptr(), out.as_mut_ptr());
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: 2i + 8 <= 2n <= src.len(), and i + 4 <= n = out.len().
+        unsafe {
+            let a = v128_load(s.add(2 * i) as *const v128);
+            let b = v128_load(s.add(2 * i + 4) as *const v128);
+            let even = i32x4_shuffle::<0, 2, 4, 6>(a, b);
+            let odd = i32x4_shuffle::<1, 3, 5, 7>(a, b);
+            v128_store(d.add(i) as *mut v128, f32x4_max(even, odd));
+        }
+        i += 4;
+    }
+    i
+}

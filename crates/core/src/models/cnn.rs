@@ -266,13 +266,15 @@ impl Cnn {
         )
     }
 
-    /// Class probabilities [N, classes] (no graph kept for backward).
+    /// Class probabilities [N, classes] (on the model's no-grad graph).
     pub fn predict_proba(&self, x: &Tensor) -> Result<Tensor> {
-        let mut g = Graph::no_grad();
-        let input = g.constant(x.clone());
-        let out = self.forward(&mut g, input)?;
-        let probs = g.softmax(out.logits)?;
-        Ok(g.value(probs).clone())
+        self.workspace.infer(|g| {
+            let input = g.buffers().copy(x);
+            let input = g.constant(input);
+            let out = self.forward(g, input)?;
+            let probs = g.softmax(out.logits)?;
+            Ok(g.value(probs).clone())
+        })
     }
 }
 
@@ -280,16 +282,18 @@ impl Cnn {
     /// Every activation (after each ReLU and pool) and the class
     /// probabilities for a batch, for the feature-map view.
     pub fn feature_maps(&self, x: &Tensor) -> Result<(Vec<(String, Tensor)>, Tensor)> {
-        let mut g = Graph::no_grad();
-        let input = g.constant(x.clone());
-        let out = self.forward(&mut g, input)?;
-        let probs = g.softmax(out.logits)?;
-        let maps = out
-            .activations
-            .into_iter()
-            .map(|(name, v)| (name, g.value(v).clone()))
-            .collect();
-        Ok((maps, g.value(probs).clone()))
+        self.workspace.infer(|g| {
+            let input = g.buffers().copy(x);
+            let input = g.constant(input);
+            let out = self.forward(g, input)?;
+            let probs = g.softmax(out.logits)?;
+            let maps = out
+                .activations
+                .into_iter()
+                .map(|(name, v)| (name, g.value(v).clone()))
+                .collect();
+            Ok((maps, g.value(probs).clone()))
+        })
     }
 
     /// One image of ink in [0, 1] as a normalised [1, C, H, W] network input.

@@ -72,11 +72,13 @@ impl Mlp {
 
     /// Class probabilities [N, classes].
     pub fn predict_proba(&self, x: &Tensor) -> Result<Tensor> {
-        let mut g = Graph::no_grad();
-        let input = g.constant(x.clone());
-        let logits = self.forward(&mut g, input)?;
-        let probs = g.softmax(logits)?;
-        Ok(g.value(probs).clone())
+        self.workspace.infer(|g| {
+            let input = g.buffers().copy(x);
+            let input = g.constant(input);
+            let logits = self.forward(g, input)?;
+            let probs = g.softmax(logits)?;
+            Ok(g.value(probs).clone())
+        })
     }
 }
 

@@ -9,13 +9,26 @@ use crate::error::Result;
 use crate::layers::Module;
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
+use core::cell::RefCell;
 use mlp::{accuracy, StepStats};
 
-/// The graph a model trains on, kept from one step to the next so that each
-/// step reuses the last one's buffers ([`Graph::reset`]). A clone of a model
-/// starts with an empty one.
-#[derive(Default)]
-pub struct Workspace(Graph);
+/// The graphs a model runs on, kept from one call to the next so that each
+/// step (or each batch of inference) reuses the last one's buffers
+/// ([`Graph::reset`]): one for training steps, one (`no_grad`) for
+/// inference. A clone of a model starts with empty ones.
+pub struct Workspace {
+    train: Graph,
+    infer: RefCell<Graph>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            train: Graph::new(),
+            infer: RefCell::new(Graph::no_grad()),
+        }
+    }
+}
 
 impl Clone for Workspace {
     fn clone(&self) -> Self {
@@ -25,7 +38,21 @@ impl Clone for Workspace {
 
 impl core::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Workspace({} free buffers)", self.0.buffers().free_count())
+        write!(f, "Workspace({} free buffers)", self.train.buffers().free_count())
+    }
+}
+
+impl Workspace {
+    /// Runs `f` on the inference graph, reset first (on a fresh one if the
+    /// graph is in use: `f` itself ran inference on the same model).
+    pub(crate) fn infer<T>(&self, f: impl FnOnce(&mut Graph) -> Result<T>) -> Result<T> {
+        match self.infer.try_borrow_mut() {
+            Ok(mut g) => {
+                g.reset();
+                f(&mut g)
+            }
+            Err(_) => f(&mut Graph::no_grad()),
+        }
     }
 }
 
@@ -40,10 +67,10 @@ pub(crate) fn classification_step<M: Module>(
     opt: &mut Optimizer,
     forward: impl Fn(&M, &mut Graph, Var) -> Result<Var>,
 ) -> Result<StepStats> {
-    let mut g = core::mem::take(&mut workspace(model).0);
+    let mut g = core::mem::take(&mut workspace(model).train);
     g.reset();
     let stats = step_on(model, &mut g, x, labels, opt, forward);
-    workspace(model).0 = g;
+    workspace(model).train = g;
     stats
 }
 

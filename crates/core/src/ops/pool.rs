@@ -5,6 +5,7 @@
 use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
+use crate::kernels::max_pairs;
 use crate::tensor::Tensor;
 use alloc::boxed::Box;
 use alloc::vec;
@@ -133,6 +134,7 @@ impl Graph {
                     }
                 }
                 match k {
+                    2 if s == 2 => max_pairs(&column_max, out_row),
                     2 => row_max::<2>(&column_max, s, out_row),
                     3 => row_max::<3>(&column_max, s, out_row),
                     _ => {
