@@ -20,14 +20,18 @@ const runs = []; for (let i = 0; i < 25; i++) runs.push(cnn.breakdown());
 names.forEach((n, i) => console.log(n.padEnd(24), med(runs.slice(5).map((r) => r[i])).toFixed(3)));
 // The GEMM shapes under 70% of peak in bench/README.md, DeepPlay's kernel only.
 const GEMM = process.env.GEMM ? JSON.parse(process.env.GEMM) : [
-  [16, 16, 16, false, true], [16, 16, 16], [640, 8, 192, false, true], [8, 25, 25088],
+  [16, 16, 16, false, true], [16, 16, 16], [16, 16, 16, false, true, 128], [16, 16, 16, false, false, 128],
+  [640, 8, 192, false, true], [8, 25, 25088],
   [25088, 25, 8, false, true], [200, 16, 196, true, false], [32, 256, 10, false, true],
 ];
-for (const [m, k, n, ta = false, tb = false] of GEMM) {
+for (const [m, k, n, ta = false, tb = false, batch = 0] of GEMM) {
   const g = new dp.Gemm(m, k, n, ta, tb);
   const iters = Math.max(1, Math.round(4e7 / (2 * m * k * n)));
+  const calls = batch ? Math.max(1, Math.round(iters / batch)) : iters;
+  const run = () => (batch ? g.run_kernel_batched(batch, calls) : g.run_kernel(calls));
   const s = [];
-  for (let i = 0; i < 9; i++) s.push((g.flops() * iters) / (g.run_kernel(iters) * 1e6));
-  console.log(`gemm ${m}x${k}x${n}${ta ? ' A^T' : ''}${tb ? ' B^T' : ''}`.padEnd(28), Math.max(...s).toFixed(1), 'GFLOP/s');
+  for (let i = 0; i < 9; i++) s.push(((batch || 1) * g.flops() * calls) / (run() * 1e6));
+  const label = `gemm ${m}x${k}x${n}${ta ? ' A^T' : ''}${tb ? ' B^T' : ''}${batch ? ` x${batch}` : ''}`;
+  console.log(label.padEnd(28), Math.max(...s).toFixed(1), 'GFLOP/s');
   g.free();
 }

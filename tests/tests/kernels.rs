@@ -170,3 +170,63 @@ fn max_pairs_matches_the_scalar_rule_with_nans() {
         }
     }
 }
+
+/// A batch of products in one call (attention's heads), against the naive
+/// loop per item: odd and 16x16x16 sizes, transposed operands as stride
+/// views, a B shared by the whole batch, alpha and beta.
+#[wasm_bindgen_test]
+fn gemm_batched_matches_the_naive_loop_per_item() {
+    use deepplay_core::kernels::gemm_batched;
+    use ndarray::{s, Array3};
+    let mut rng = Rng::new(13);
+    for &(batch, m, k, n) in &[
+        (1, 16, 16, 16),
+        (5, 16, 16, 16),
+        (3, 5, 7, 3),
+        (4, 9, 17, 12),
+        (2, 40, 3, 60),
+    ] {
+        for layout in 0..4 {
+            let (ta, tb) = (layout & 1 == 1, layout & 2 == 2);
+            for shared_b in [false, true] {
+                let (alpha, beta) = if shared_b { (0.5, 1.0) } else { (1.0, 0.0) };
+                let b_batch = if shared_b { 1 } else { batch };
+                let a_mem = Array3::from_shape_fn((batch, if ta { k } else { m }, if ta { m } else { k }), |_| {
+                    rng.uniform_range(-1.0, 1.0)
+                });
+                let b_mem = Array3::from_shape_fn((b_batch, if tb { n } else { k }, if tb { k } else { n }), |_| {
+                    rng.uniform_range(-1.0, 1.0)
+                });
+                let c0 = Array3::from_shape_fn((batch, m, n), |_| rng.uniform_range(-1.0, 1.0));
+                let a = if ta {
+                    a_mem.view().permuted_axes([0, 2, 1])
+                } else {
+                    a_mem.view()
+                };
+                let b = if tb {
+                    b_mem.view().permuted_axes([0, 2, 1])
+                } else {
+                    b_mem.view()
+                };
+                let mut c = c0.clone();
+                gemm_batched(alpha, &a, &b, beta, &mut c);
+                for i in 0..batch {
+                    let bi = if shared_b { 0 } else { i };
+                    let want = naive(
+                        alpha,
+                        &a.slice(s![i, .., ..]).to_owned(),
+                        &b.slice(s![bi, .., ..]).to_owned(),
+                        beta,
+                        &c0.slice(s![i, .., ..]).to_owned(),
+                    );
+                    let got = c.slice(s![i, .., ..]);
+                    let err = (&got - &want).iter().fold(0.0f32, |e, &d| e.max(d.abs()));
+                    assert!(
+                        err < 1e-4,
+                        "batch {batch} {m}x{k}x{n} ta={ta} tb={tb} shared={shared_b}: item {i} off by {err}"
+                    );
+                }
+            }
+        }
+    }
+}

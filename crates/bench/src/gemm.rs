@@ -78,6 +78,36 @@ impl Gemm {
         ms
     }
 
+    /// Milliseconds for `iters` calls of `deepplay_core::kernels::gemm_batched`
+    /// on `batch` copies of the operands (as attention runs its heads: one
+    /// call for every head of every sequence); one call is `batch` products.
+    pub fn run_kernel_batched(&mut self, batch: usize, iters: u32) -> f64 {
+        let stack = |m: ndarray::ArrayView2<f32>| {
+            let (r, c) = m.dim();
+            ndarray::Array3::from_shape_fn((batch, r, c), |(_, i, j)| m[[i, j]])
+        };
+        // Stored as given (row-major), transposed as views like the single calls.
+        let (a3, b3) = (stack(self.a.view()), stack(self.b.view()));
+        let a = if self.trans_a {
+            a3.view().permuted_axes([0, 2, 1])
+        } else {
+            a3.view()
+        };
+        let b = if self.trans_b {
+            b3.view().permuted_axes([0, 2, 1])
+        } else {
+            b3.view()
+        };
+        let mut c = ndarray::Array3::<f32>::zeros((batch, self.m, self.n));
+        let t0 = crate::now_ms();
+        for _ in 0..iters {
+            deepplay_core::kernels::gemm_batched(1.0, &a, &b, 0.0, &mut c);
+        }
+        let ms = crate::now_ms() - t0;
+        core::hint::black_box(&c);
+        ms
+    }
+
     /// Whether DeepPlay has a graph op for this layout (`matmul` for A B,
     /// `matmul_bt` for A B^T; none takes A^T).
     pub fn has_op(&self) -> bool {

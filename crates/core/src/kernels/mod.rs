@@ -13,7 +13,7 @@
 //! tested against.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayBase, Data, DataMut, Ix2};
+use ndarray::{ArrayBase, Axis, Data, DataMut, Ix2, Ix3};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
@@ -49,6 +49,47 @@ pub fn gemm<S1, S2, S3>(
         return;
     }
     general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// `c[i] = alpha * a[i] · b[i] + beta * c[i]` for each i of a batch: a
+/// [batch, m, k], b [batch, k, n] (or [1, k, n], shared by every i),
+/// c [batch, m, n]. The simd128 build runs a batch of small products
+/// (attention's heads) in one call; everything else is [`gemm`] per item.
+///
+/// Panics if the shapes do not line up.
+pub fn gemm_batched<S1, S2, S3>(
+    alpha: f32,
+    a: &ArrayBase<S1, Ix3>,
+    b: &ArrayBase<S2, Ix3>,
+    beta: f32,
+    c: &mut ArrayBase<S3, Ix3>,
+) where
+    S1: Data<Elem = f32>,
+    S2: Data<Elem = f32>,
+    S3: DataMut<Elem = f32>,
+{
+    let ((batch, m, k), (b_batch, k2, n)) = (a.dim(), b.dim());
+    assert!(
+        k == k2 && (b_batch == batch || b_batch == 1) && c.dim() == (batch, m, n),
+        "gemm_batched: shapes {:?} x {:?} -> {:?}",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd128::gemm_batched(alpha, a.view(), b.view(), beta, c.view_mut()) {
+        return;
+    }
+    for i in 0..batch {
+        let bi = if b_batch == 1 { 0 } else { i };
+        gemm(
+            alpha,
+            &a.index_axis(Axis(0), i),
+            &b.index_axis(Axis(0), bi),
+            beta,
+            &mut c.index_axis_mut(Axis(0), i),
+        );
+    }
 }
 
 /// The scalar path: ndarray's `general_mat_mul` (matrixmultiply), whatever

@@ -19,7 +19,7 @@
 
 use alloc::vec;
 use core::arch::wasm32::*;
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
 
 /// Inner-size block: an MR x KC A sliver plus a KC x NR B sliver stay in L1.
 const KC: usize = 256;
@@ -121,6 +121,114 @@ pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32
     true
 }
 
+/// A batch of small products, `c[i] = alpha a[i] b[i] + beta c[i]` (`b` with
+/// batch size 1 is shared), as attention computes its heads: the layout
+/// checks and the choice of kernel are made once for the whole batch, not
+/// per 16x16x16 product. Returns false (without touching C) unless every
+/// operand is one contiguous block and the products fit [`small`].
+pub(super) fn gemm_batched(
+    alpha: f32,
+    a: ArrayView3<f32>,
+    b: ArrayView3<f32>,
+    beta: f32,
+    mut c: ArrayViewMut3<f32>,
+) -> bool {
+    let ((batch, m, k), n) = (a.dim(), b.dim().2);
+    if batch == 0 || m == 0 || n == 0 || k == 0 {
+        return false;
+    }
+    let strides3 = |shape: &[usize], steps: &[isize]| {
+        let bs = if shape[0] <= 1 {
+            0
+        } else {
+            usize::try_from(steps[0]).ok()?
+        };
+        strides(&shape[1..], &steps[1..]).map(|(rs, cs)| (bs, rs, cs))
+    };
+    let (Some((abs, ars, acs)), Some((bbs, brs, bcs)), Some((cbs, crs, ccs))) = (
+        strides3(a.shape(), a.strides()),
+        strides3(b.shape(), b.strides()),
+        strides3(c.shape(), c.strides()),
+    ) else {
+        return false;
+    };
+    let (Some(ad), Some(bd)) = (a.as_slice_memory_order(), b.as_slice_memory_order()) else {
+        return false;
+    };
+    let Some(cd) = c.as_slice_memory_order_mut() else {
+        return false;
+    };
+    // Bounds of every element any product reads or writes.
+    let last = |count: usize, bs: usize, rows: usize, cols: usize, rs: usize, cs: usize| {
+        (count - 1) * bs + (rows - 1) * rs + (cols - 1) * cs
+    };
+    let b_count = if b.dim().0 == 1 { 1 } else { batch };
+    assert!(
+        last(batch, abs, m, k, ars, acs) < ad.len()
+            && last(b_count, bbs, k, n, brs, bcs) < bd.len()
+            && last(batch, cbs, m, n, crs, ccs) < cd.len()
+    );
+    let transposed = transpose_pays(m, n);
+    let probe = Mat {
+        data: bd,
+        rs: brs,
+        cs: bcs,
+    };
+    let fits = if transposed {
+        small_fits(
+            n,
+            k,
+            m,
+            Mat {
+                data: ad,
+                rs: acs,
+                cs: ars,
+            },
+        )
+    } else {
+        small_fits(m, k, n, probe)
+    };
+    if !fits {
+        return false;
+    }
+    for i in 0..batch {
+        let a = Mat {
+            data: &ad[i * abs..],
+            rs: ars,
+            cs: acs,
+        };
+        let b = Mat {
+            data: &bd[if b_count == 1 { 0 } else { i * bbs }..],
+            rs: brs,
+            cs: bcs,
+        };
+        let c = Out {
+            data: &mut cd[i * cbs..],
+            rs: crs,
+            cs: ccs,
+        };
+        if transposed {
+            small::<MR, NV>(
+                n,
+                k,
+                m,
+                alpha,
+                b.t(),
+                a.t(),
+                beta,
+                Out {
+                    rs: c.cs,
+                    cs: c.rs,
+                    data: c.data,
+                },
+            );
+        } else {
+            small::<MR, NV>(m, k, n, alpha, a, b, beta, c);
+        }
+    }
+    true
+}
+
 /// Shortest inner size for the dot-product kernel: below it, packing and
 /// the register-tile kernel win (measured: 512x64x64 A B^T 85% of peak
 /// packed, 65% as dot products; 16x196x200 A B^T 61% packed, 85% as dots).
@@ -150,33 +258,40 @@ fn transpose_pays(m: usize, n: usize) -> bool {
     padded(n, m) * 16 + m * n * 2 < padded(m, n) * 16
 }
 
-/// Most elements of A a small product reads in place (16 KB: stays in L1).
+/// Most elements of A a small product reads in place (16 KB: stays in L1;
+/// at 640x8, the GRU's inputs, reading A in place measured 15% slower than
+/// packing it).
 const SMALL_A: usize = 4096;
 /// Most elements of B a small product packs, into a buffer on the stack.
-const SMALL_B: usize = 256;
+const SMALL_B: usize = 2048;
 
-/// Whether the product is small enough for [`small`]: A fits L1, and B is
-/// read in place (rows contiguous) or packs into the stack buffer.
-fn small_fits(m: usize, k: usize, n: usize, b: Mat) -> bool {
+/// How many elements of B a small product packs: none when its rows are
+/// contiguous (read in place) except a last, partial sliver, if any.
+fn small_packed_len(k: usize, n: usize, b: Mat) -> usize {
     let nr = 4 * NV;
     let direct = b.cs == 1 && b.rs >= nr;
-    // Read in place, B still packs its last, partial sliver, if any.
-    let packed = if !direct {
+    if !direct {
         k * n.div_ceil(nr) * nr
     } else if !n.is_multiple_of(nr) {
         k * nr
     } else {
         0
-    };
-    m * k <= SMALL_A && packed <= SMALL_B
+    }
 }
 
-/// Small products (attention's 16x16x16 heads) with no heap buffer and no
-/// packing of A: the tile kernel reads A where it lies (a broadcast load per
-/// element, as from a packed sliver), and B in place when its rows are
-/// contiguous, else from a copy on the stack. For these sizes, packing and
-/// its two allocations cost as much as the arithmetic (measured: 16x16x16
-/// at 39% of peak packed).
+/// Whether the product is small enough for [`small`]: A fits L1, and B is
+/// read in place or packs into the stack buffer.
+fn small_fits(m: usize, k: usize, n: usize, b: Mat) -> bool {
+    m * k <= SMALL_A && small_packed_len(k, n, b) <= SMALL_B
+}
+
+/// Small products (attention's 16x16x16 heads) with
+/// no heap buffer and no packing of A: the tile kernel reads A where it lies
+/// (a broadcast load per element, as from a packed sliver), and B in place
+/// when its rows are contiguous, else from a copy on the stack. For these
+/// sizes, packing and its two allocations cost as much as the arithmetic
+/// (measured: 16x16x16 at 39% of peak packed). The stack buffer is as small
+/// as the product allows: zeroing it is a `memory.fill` call.
 #[allow(clippy::too_many_arguments)]
 fn small<const MR: usize, const NV: usize>(
     m: usize,
@@ -188,21 +303,34 @@ fn small<const MR: usize, const NV: usize>(
     beta: f32,
     c: Out,
 ) {
+    match small_packed_len(k, n, b) {
+        0 => small_on::<MR, NV>(m, k, n, alpha, a, b, beta, c, &mut []),
+        len if len <= 256 => small_on::<MR, NV>(m, k, n, alpha, a, b, beta, c, &mut [0.0; 256]),
+        _ => small_on::<MR, NV>(m, k, n, alpha, a, b, beta, c, &mut [0.0; SMALL_B]),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn small_on<const MR: usize, const NV: usize>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Mat,
+    b: Mat,
+    beta: f32,
+    c: Out,
+    stack: &mut [f32],
+) {
     let nr = 4 * NV;
     let direct = b.cs == 1 && b.rs >= nr;
     let partial = n / nr * nr;
-    // The stack buffer only when something is packed (zeroing it costs a
-    // tenth of a 16x16x16 product).
-    let mut stack = [0.0f32; SMALL_B];
-    let stack: &[f32] = if !direct {
-        pack_b::<NV>(b, 0, k, 0, n, &mut stack);
-        &stack
+    if !direct {
+        pack_b::<NV>(b, 0, k, 0, n, stack);
     } else if partial < n {
-        pack_b::<NV>(b, 0, k, partial, n - partial, &mut stack);
-        &stack
-    } else {
-        &[]
-    };
+        pack_b::<NV>(b, 0, k, partial, n - partial, stack);
+    }
     for jr in (0..n).step_by(nr) {
         let (bp, ldb) = if direct && jr + nr <= n {
             (&b.data[jr..jr + (k - 1) * b.rs + nr], b.rs)

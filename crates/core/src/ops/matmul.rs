@@ -8,7 +8,7 @@
 use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
-use crate::kernels::gemm;
+use crate::kernels::{gemm, gemm_batched};
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -33,17 +33,21 @@ fn maybe_t(m: ArrayView2<'_, f32>, transpose: bool) -> ArrayView2<'_, f32> {
 }
 
 /// out[i] = op(a[i]) * op(b[i or 0]) for every matrix i of the batch.
+/// Each matrix of a batch transposed (a stride view), or as it is.
+fn swap_last(m: ArrayView3<'_, f32>, transpose: bool) -> ArrayView3<'_, f32> {
+    if transpose {
+        m.permuted_axes([0, 2, 1])
+    } else {
+        m
+    }
+}
+
 fn bmm(a: ArrayView3<f32>, b: ArrayView3<f32>, ta: bool, tb: bool) -> Array3<f32> {
     let batch = a.shape()[0];
     let rows = if ta { a.shape()[2] } else { a.shape()[1] };
     let cols = if tb { b.shape()[1] } else { b.shape()[2] };
     let mut out = Array3::<f32>::zeros((batch, rows, cols));
-    for i in 0..batch {
-        let bi = if b.shape()[0] == 1 { 0 } else { i };
-        let ai = maybe_t(a.index_axis(Axis(0), i), ta);
-        let bm = maybe_t(b.index_axis(Axis(0), bi), tb);
-        gemm(1.0, &ai, &bm, 0.0, &mut out.index_axis_mut(Axis(0), i));
-    }
+    gemm_batched(1.0, &swap_last(a, ta), &swap_last(b, tb), 0.0, &mut out);
     out
 }
 
