@@ -19,7 +19,7 @@
 
 use alloc::vec;
 use core::arch::wasm32::*;
-use ndarray::{ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3};
+use ndarray::{ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
 
 /// Inner-size block: an MR x KC A sliver plus a KC x NR B sliver stay in L1.
 const KC: usize = 256;
@@ -46,26 +46,55 @@ impl Mat<'_> {
     }
 }
 
-/// Non-negative strides of a view whose elements fill one contiguous block.
-fn strides(shape: &[usize], strides: &[isize]) -> Option<(usize, usize)> {
-    let rs = usize::try_from(strides[0]).ok()?;
-    let cs = usize::try_from(strides[1]).ok()?;
-    // Length-1 axes may carry any stride; give them one that is in bounds.
-    let rs = if shape[0] <= 1 { 0 } else { rs };
-    let cs = if shape[1] <= 1 { 0 } else { cs };
-    Some((rs, cs))
+/// Non-negative strides (batch, row, column) of a view whose elements fill
+/// one contiguous block.
+fn strides(shape: &[usize], strides: &[isize]) -> Option<[usize; 3]> {
+    let mut out = [0; 3];
+    for (o, (&len, &stride)) in out.iter_mut().zip(shape.iter().zip(strides)) {
+        // Length-1 axes may carry any stride; give them one that is in bounds.
+        *o = if len <= 1 { 0 } else { usize::try_from(stride).ok()? };
+    }
+    Some(out)
 }
 
-/// Runs the product with the simd128 kernel and returns true, or returns
+/// Runs the product with the simd128 kernels and returns true, or returns
 /// false (without touching C) when matrixmultiply serves it better or at
 /// all: products where packing would dominate, empty products, operands that
 /// are not one contiguous block with non-negative strides.
-pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>) -> bool {
-    let ((m, k), n) = (a.dim(), b.dim().1);
-    if m == 0 || n == 0 || k == 0 {
+pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, c: ArrayViewMut2<f32>) -> bool {
+    gemm_batched(
+        alpha,
+        a.insert_axis(Axis(0)),
+        b.insert_axis(Axis(0)),
+        beta,
+        c.insert_axis(Axis(0)),
+    )
+}
+
+/// Which kernel runs a product.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Small,
+    Dots,
+    Packed,
+}
+
+/// A batch of products, `c[i] = alpha a[i] b[i] + beta c[i]` (`b` with batch
+/// size 1 is shared), as attention computes its heads: the layout checks
+/// and the choice of kernel are made once for the whole batch, not per
+/// 16x16x16 product. Same contract as [`gemm`] (which is a batch of one).
+pub(super) fn gemm_batched(
+    alpha: f32,
+    a: ArrayView3<f32>,
+    b: ArrayView3<f32>,
+    beta: f32,
+    mut c: ArrayViewMut3<f32>,
+) -> bool {
+    let ((batch, m, k), n) = (a.dim(), b.dim().2);
+    if batch == 0 || m == 0 || n == 0 || k == 0 {
         return false;
     }
-    let (Some((ars, acs)), Some((brs, bcs)), Some((crs, ccs))) = (
+    let (Some([abs, ars, acs]), Some([bbs, brs, bcs]), Some([cbs, crs, ccs])) = (
         strides(a.shape(), a.strides()),
         strides(b.shape(), b.strides()),
         strides(c.shape(), c.strides()),
@@ -78,87 +107,8 @@ pub(super) fn gemm(alpha: f32, a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32
     let Some(cd) = c.as_slice_memory_order_mut() else {
         return false;
     };
-    let a = Mat {
-        data: ad,
-        rs: ars,
-        cs: acs,
-    };
-    let b = Mat {
-        data: bd,
-        rs: brs,
-        cs: bcs,
-    };
-    // Bounds of every element any loop below reads or writes.
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last(m, k, ars, acs) < ad.len() && last(k, n, brs, bcs) < bd.len() && last(m, n, crs, ccs) < cd.len());
-
-    // C = A B, or C^T = B^T A^T when the transposed problem tiles with less
-    // padding (for example 25 x 8: C^T is one column of 4 x 8 tiles).
-    let (m, n, a, b, crs, ccs) = if transpose_pays(m, n) {
-        (n, m, b.t(), a.t(), ccs, crs)
-    } else {
-        (m, n, a, b, crs, ccs)
-    };
-    let c = Out {
-        data: cd,
-        rs: crs,
-        cs: ccs,
-    };
-    if small_fits(m, k, n, b) {
-        small::<MR, NV>(m, k, n, alpha, a, b, beta, c);
-        return true;
-    }
-    if a.cs == 1 && b.rs == 1 && k >= DOT_MIN_K {
-        // Both operands run along k in memory (A B^T, as linear layers and
-        // conv's dW = G cols^T have it): dot products need no packing.
-        dots(m, k, n, alpha, a, b, beta, c);
-        return true;
-    }
-    if !packing_pays(m, k, n, b) {
-        return false;
-    }
-    run::<MR, NV>(m, k, n, alpha, a, b, beta, c);
-    true
-}
-
-/// A batch of small products, `c[i] = alpha a[i] b[i] + beta c[i]` (`b` with
-/// batch size 1 is shared), as attention computes its heads: the layout
-/// checks and the choice of kernel are made once for the whole batch, not
-/// per 16x16x16 product. Returns false (without touching C) unless every
-/// operand is one contiguous block and the products fit [`small`].
-pub(super) fn gemm_batched(
-    alpha: f32,
-    a: ArrayView3<f32>,
-    b: ArrayView3<f32>,
-    beta: f32,
-    mut c: ArrayViewMut3<f32>,
-) -> bool {
-    let ((batch, m, k), n) = (a.dim(), b.dim().2);
-    if batch == 0 || m == 0 || n == 0 || k == 0 {
-        return false;
-    }
-    let strides3 = |shape: &[usize], steps: &[isize]| {
-        let bs = if shape[0] <= 1 {
-            0
-        } else {
-            usize::try_from(steps[0]).ok()?
-        };
-        strides(&shape[1..], &steps[1..]).map(|(rs, cs)| (bs, rs, cs))
-    };
-    let (Some((abs, ars, acs)), Some((bbs, brs, bcs)), Some((cbs, crs, ccs))) = (
-        strides3(a.shape(), a.strides()),
-        strides3(b.shape(), b.strides()),
-        strides3(c.shape(), c.strides()),
-    ) else {
-        return false;
-    };
-    let (Some(ad), Some(bd)) = (a.as_slice_memory_order(), b.as_slice_memory_order()) else {
-        return false;
-    };
-    let Some(cd) = c.as_slice_memory_order_mut() else {
-        return false;
-    };
-    // Bounds of every element any product reads or writes.
+    // Bounds of every element any product reads or writes (the kernels
+    // check their own ranges again before each raw-pointer loop).
     let last = |count: usize, bs: usize, rows: usize, cols: usize, rs: usize, cs: usize| {
         (count - 1) * bs + (rows - 1) * rs + (cols - 1) * cs
     };
@@ -168,30 +118,11 @@ pub(super) fn gemm_batched(
             && last(b_count, bbs, k, n, brs, bcs) < bd.len()
             && last(batch, cbs, m, n, crs, ccs) < cd.len()
     );
+
+    // C = A B, or C^T = B^T A^T when the transposed problem tiles with less
+    // padding (for example 25 x 8: C^T is one column of 4 x 8 tiles).
     let transposed = transpose_pays(m, n);
-    let probe = Mat {
-        data: bd,
-        rs: brs,
-        cs: bcs,
-    };
-    let fits = if transposed {
-        small_fits(
-            n,
-            k,
-            m,
-            Mat {
-                data: ad,
-                rs: acs,
-                cs: ars,
-            },
-        )
-    } else {
-        small_fits(m, k, n, probe)
-    };
-    if !fits {
-        return false;
-    }
-    for i in 0..batch {
+    let item = |i: usize| {
         let a = Mat {
             data: &ad[i * abs..],
             rs: ars,
@@ -202,28 +133,36 @@ pub(super) fn gemm_batched(
             rs: brs,
             cs: bcs,
         };
+        if transposed {
+            (b.t(), a.t())
+        } else {
+            (a, b)
+        }
+    };
+    let (m, n, crs, ccs) = if transposed { (n, m, ccs, crs) } else { (m, n, crs, ccs) };
+    let (a0, b0) = item(0);
+    let kernel = if small_fits(m, k, n, b0) {
+        Kernel::Small
+    } else if a0.cs == 1 && b0.rs == 1 && k >= DOT_MIN_K {
+        // Both operands run along k in memory (A B^T, as linear layers and
+        // conv's dW = G cols^T have it): dot products need no packing.
+        Kernel::Dots
+    } else if packing_pays(m, k, n, b0) {
+        Kernel::Packed
+    } else {
+        return false;
+    };
+    for i in 0..batch {
+        let (a, b) = item(i);
         let c = Out {
             data: &mut cd[i * cbs..],
             rs: crs,
             cs: ccs,
         };
-        if transposed {
-            small::<MR, NV>(
-                n,
-                k,
-                m,
-                alpha,
-                b.t(),
-                a.t(),
-                beta,
-                Out {
-                    rs: c.cs,
-                    cs: c.rs,
-                    data: c.data,
-                },
-            );
-        } else {
-            small::<MR, NV>(m, k, n, alpha, a, b, beta, c);
+        match kernel {
+            Kernel::Small => small::<MR, NV>(m, k, n, alpha, a, b, beta, c),
+            Kernel::Dots => dots(m, k, n, alpha, a, b, beta, c),
+            Kernel::Packed => run::<MR, NV>(m, k, n, alpha, a, b, beta, c),
         }
     }
     true
