@@ -65,7 +65,7 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.98 node --test --test-name-pattern="long run" cnn.test.mjs
 
 # Download size of the code dist/ serves (every .wasm and .js, gzip -9):
-# fails at 500 KB (512000 bytes) or more. Not part of `make test`.
+# fails at 500 KB (500,000 bytes) or more. Not part of `make test`.
 size: build
 	scripts/size.sh
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Prints the size of the code dist/ serves: every .wasm and .js (and .mjs)
 # file, raw and gzipped (gzip -9), and the total. Exits 1 if the gzipped
-# total is 500 KB (512000 bytes) or more. Build first: trunk build --release
+# total is 500 KB (500,000 bytes) or more. Build first: trunk build --release
 # Usage: scripts/size.sh [dist-dir]
 set -euo pipefail
 
 dist=${1:-dist}
-limit=512000
+limit=500000
 
 if [[ ! -d $dist ]]; then
   echo "size.sh: no $dist/ directory; run 'trunk build --release' first" >&2

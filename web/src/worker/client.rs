@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Float32Array, Reflect};
+use js_sys::{Array, Float32Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -46,12 +46,12 @@ fn js_message(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// Reads `{json, buffers}` as the worker's `post` builds it.
+/// Reads `{message, buffers}` as the worker's `post` builds it.
 fn read_message(data: &JsValue) -> Result<WorkerEvent, String> {
-    let json = Reflect::get(data, &JsValue::from_str("json"))
+    let message = Reflect::get(data, &JsValue::from_str("message"))
         .ok()
-        .and_then(|v| v.as_string())
-        .ok_or("a message from the worker has no JSON part")?;
+        .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+        .ok_or("a message from the worker has no encoded part")?;
     let buffers = Reflect::get(data, &JsValue::from_str("buffers"))
         .ok()
         .and_then(|v| v.dyn_into::<Array>().ok())
@@ -64,7 +64,7 @@ fn read_message(data: &JsValue) -> Result<WorkerEvent, String> {
                 .map_err(|_| "a worker buffer is not a Float32Array".to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    decode_event(&json, buffers)
+    decode_event(&message.to_vec(), buffers)
 }
 
 fn start_worker(weak: &Weak<RefCell<Inner>>) -> Result<(), String> {
@@ -153,7 +153,7 @@ fn start_worker(weak: &Weak<RefCell<Inner>>) -> Result<(), String> {
 fn post(inner: &Rc<RefCell<Inner>>, command: &Command) {
     let worker = inner.borrow().worker.clone();
     if let Some(worker) = worker {
-        if let Err(e) = worker.post_message(&JsValue::from_str(&encode_command(command))) {
+        if let Err(e) = worker.post_message(&Uint8Array::from(encode_command(command).as_slice())) {
             web_sys::console::error_1(&JsValue::from_str(&format!(
                 "could not send a command to the training worker: {}",
                 js_message(&e)

@@ -383,14 +383,11 @@ pub struct Snapshot {
     /// Steps trained since the last reset.
     pub step: u64,
     /// Loss of the latest step (NaN before the first step).
-    #[serde(with = "json_float")]
     pub loss: f32,
     /// Every `(step, loss)` since the previous snapshot, so the chart misses
     /// nothing even though snapshots are rarer than steps.
-    #[serde(with = "json_float::pairs")]
     pub new_losses: Vec<(u64, f32)>,
     /// Named scalars, e.g. `("accuracy", 0.93)` (fractions in [0, 1]).
-    #[serde(with = "json_float::pairs")]
     pub metrics: Vec<(String, f32)>,
     pub running: bool,
     /// Training steps per second over the last interval (0 when paused).
@@ -402,7 +399,6 @@ pub struct Snapshot {
     /// paused and this text tells the visitor how to recover.
     pub error: Option<String>,
     /// What the worker is busy with before it can train (loading data).
-    #[serde(default)]
     pub status: Option<String>,
     /// Names and shapes of the tensors carried in `buffers`.
     #[serde(skip)]
@@ -444,85 +440,29 @@ pub const HEAVY_TENSOR_INTERVAL_MS: f64 = 100.0;
 /// commands (pause!) get through at once.
 pub const TRAIN_SLICE_MS: f64 = 12.0;
 
-/// JSON has no NaN or infinity (serde_json writes `null` and cannot read it
-/// back as a float), yet a diverging run produces both and the page must
-/// hear about it. Non-finite floats travel as the strings `"NaN"`, `"inf"`,
-/// `"-inf"`.
-mod json_float {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Number(f32),
-        Text(String),
-    }
-
-    pub fn serialize<S: Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
-        if value.is_finite() {
-            serializer.serialize_f32(*value)
-        } else if value.is_nan() {
-            serializer.serialize_str("NaN")
-        } else if *value > 0.0 {
-            serializer.serialize_str("inf")
-        } else {
-            serializer.serialize_str("-inf")
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
-        Ok(match Repr::deserialize(deserializer)? {
-            Repr::Number(v) => v,
-            Repr::Text(t) => match t.as_str() {
-                "inf" => f32::INFINITY,
-                "-inf" => f32::NEG_INFINITY,
-                _ => f32::NAN,
-            },
-        })
-    }
-
-    /// The same for `(key, float)` lists.
-    pub mod pairs {
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        #[derive(Serialize, Deserialize)]
-        struct Pair<K>(K, #[serde(with = "super")] f32);
-
-        pub fn serialize<K: Serialize + Clone, S: Serializer>(
-            values: &[(K, f32)],
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            let pairs: Vec<Pair<K>> = values.iter().map(|(k, v)| Pair(k.clone(), *v)).collect();
-            pairs.serialize(serializer)
-        }
-
-        pub fn deserialize<'de, K: Deserialize<'de>, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Vec<(K, f32)>, D::Error> {
-            let pairs = Vec::<Pair<K>>::deserialize(deserializer)?;
-            Ok(pairs.into_iter().map(|Pair(k, v)| (k, v)).collect())
-        }
-    }
-}
-
-/// JSON part of a worker message; tensors are listed, not included.
+/// The encoded part of a worker message; tensors are listed, not included.
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     event: WorkerEvent,
     tensors: Vec<TensorMeta>,
 }
 
-pub fn encode_command(command: &Command) -> String {
-    // Serialising these plain enums cannot fail.
-    serde_json::to_string(command).unwrap_or_default()
+// Messages are encoded with postcard (serde's compact binary format) and
+// travel as a Uint8Array: a fraction of the code serde_json's text format
+// and float printing put into both wasm binaries, and NaN and infinities
+// (a diverging run) need no special case.
+
+pub fn encode_command(command: &Command) -> Vec<u8> {
+    // Serialising these plain enums into a Vec cannot fail.
+    postcard::to_allocvec(command).unwrap_or_default()
 }
 
-pub fn decode_command(text: &str) -> Result<Command, String> {
-    serde_json::from_str(text).map_err(|e| format!("bad command from the page: {e}"))
+pub fn decode_command(bytes: &[u8]) -> Result<Command, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("bad command from the page: {e}"))
 }
 
-/// Splits an event into its JSON text and the tensors to send beside it.
-pub fn encode_event(event: WorkerEvent) -> (String, Vec<NamedTensor>) {
+/// Splits an event into its encoded bytes and the tensors to send beside it.
+pub fn encode_event(event: WorkerEvent) -> (Vec<u8>, Vec<NamedTensor>) {
     let (event, tensors) = match event {
         WorkerEvent::Snapshot(mut snapshot) => {
             let tensors = core::mem::take(&mut snapshot.tensors);
@@ -540,12 +480,12 @@ pub fn encode_event(event: WorkerEvent) -> (String, Vec<NamedTensor>) {
             })
             .collect(),
     };
-    (serde_json::to_string(&envelope).unwrap_or_default(), tensors)
+    (postcard::to_allocvec(&envelope).unwrap_or_default(), tensors)
 }
 
-/// Joins the JSON text and the received arrays back into an event.
-pub fn decode_event(text: &str, buffers: Vec<Vec<f32>>) -> Result<WorkerEvent, String> {
-    let envelope: Envelope = serde_json::from_str(text).map_err(|e| format!("bad message from the worker: {e}"))?;
+/// Joins the encoded bytes and the received arrays back into an event.
+pub fn decode_event(bytes: &[u8], buffers: Vec<Vec<f32>>) -> Result<WorkerEvent, String> {
+    let envelope: Envelope = postcard::from_bytes(bytes).map_err(|e| format!("bad message from the worker: {e}"))?;
     if envelope.tensors.len() != buffers.len() {
         return Err(format!(
             "the worker listed {} tensors but sent {}",
@@ -597,7 +537,7 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_round_trips_with_tensors_beside_the_json() {
+    fn snapshot_round_trips_with_tensors_beside_the_message() {
         let snapshot = Snapshot {
             step: 12,
             loss: 0.5,
@@ -607,7 +547,11 @@ mod tests {
             ..Snapshot::default()
         };
         let (text, tensors) = encode_event(WorkerEvent::Snapshot(snapshot.clone()));
-        assert!(!text.contains("1.0,1.0"), "tensor data must not be in the JSON");
+        let one = 1.0f32.to_le_bytes();
+        assert!(
+            !text.windows(4).any(|w| w == one),
+            "tensor data must travel beside the message, not in it"
+        );
         let buffers = tensors.into_iter().map(|t| t.data).collect();
         assert_eq!(decode_event(&text, buffers), Ok(WorkerEvent::Snapshot(snapshot)));
     }
@@ -622,7 +566,7 @@ mod tests {
         };
         let (text, _) = encode_event(WorkerEvent::Snapshot(snapshot));
         let Ok(WorkerEvent::Snapshot(back)) = decode_event(&text, vec![]) else {
-            panic!("{text} did not decode");
+            panic!("{text:?} did not decode");
         };
         assert!(back.loss.is_nan());
         assert_eq!(back.new_losses[0].1, f32::INFINITY);
@@ -640,7 +584,7 @@ mod tests {
         let (text, _) = encode_event(WorkerEvent::Snapshot(snapshot));
         assert!(decode_event(&text, vec![]).is_err());
         assert!(decode_event(&text, vec![vec![1.0]]).is_err());
-        assert!(decode_event("not json", vec![]).is_err());
+        assert!(decode_event(b"not a message", vec![]).is_err());
     }
 
     #[test]

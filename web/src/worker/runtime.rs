@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use deepplay_core::data::mnist::Mnist;
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
@@ -72,7 +72,7 @@ fn log_error(message: &str) {
 /// Sends an event; tensors go as `Float32Array`s whose buffers are
 /// transferred to the page.
 fn post(scope: &DedicatedWorkerGlobalScope, event: WorkerEvent) {
-    let (json, tensors) = encode_event(event);
+    let (encoded, tensors) = encode_event(event);
     let buffers = Array::new();
     let transfer = Array::new();
     for tensor in &tensors {
@@ -82,7 +82,8 @@ fn post(scope: &DedicatedWorkerGlobalScope, event: WorkerEvent) {
     }
     let message = Object::new();
     let set = |key: &str, value: &JsValue| Reflect::set(&message, &JsValue::from_str(key), value);
-    if set("json", &JsValue::from_str(&json)).is_err() || set("buffers", &buffers).is_err() {
+    let encoded = Uint8Array::from(encoded.as_slice());
+    if set("message", &encoded).is_err() || set("buffers", &buffers).is_err() {
         log_error("DeepPlay worker: could not build a message");
         return;
     }
@@ -459,11 +460,11 @@ pub fn start() {
     on_timeout.forget();
 
     let on_command = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else {
-            log_error("DeepPlay worker: ignored a message that is not text");
+        let Ok(bytes) = event.data().dyn_into::<Uint8Array>() else {
+            log_error("DeepPlay worker: ignored a message that is not a Uint8Array");
             return;
         };
-        match decode_command(&text) {
+        match decode_command(&bytes.to_vec()) {
             Ok(command) => with_runtime(|runtime| runtime.handle(command)),
             Err(message) => log_error(&message),
         }
