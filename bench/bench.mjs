@@ -145,13 +145,13 @@ const GEMM_SHAPES = [
   ['conv1 fwd, batch 32: W[8x25] · cols[25x25088]', 8, 25, 25088, false, false, { unused: true }],
   ['conv1 fwd, batch 32, row-major im2col: cols[25088x25] · W^T[25x8]', 25088, 25, 8, false, true, { unused: true }],
   ['conv1 dW, per sample: G[8x784] · cols^T[784x25]', 8, 784, 25, false, true],
-  ['conv1 dW, batch 32: G[8x25088] · cols^T[25088x25]', 8, 25088, 25, false, true],
+  ['conv1 dW, batch 32: G[8x25088] · cols^T[25088x25]', 8, 25088, 25, false, true, { unused: true }],
   ['conv2 fwd, per sample: W[16x200] · cols[200x196]', 16, 200, 196],
-  ['conv2 fwd, batch 32: W[16x200] · cols[200x6272]', 16, 200, 6272],
+  ['conv2 fwd, batch 32: W[16x200] · cols[200x6272]', 16, 200, 6272, false, false, { unused: true }],
   ['conv2 dW, per sample: G[16x196] · cols^T[196x200]', 16, 196, 200, false, true],
-  ['conv2 dW, batch 32: G[16x6272] · cols^T[6272x200]', 16, 6272, 200, false, true],
+  ['conv2 dW, batch 32: G[16x6272] · cols^T[6272x200]', 16, 6272, 200, false, true, { unused: true }],
   ['conv2 dcols, per sample: W^T[200x16] · G[16x196]', 200, 16, 196, true, false],
-  ['conv2 dcols, batch 32: W^T[200x16] · G[16x6272]', 200, 16, 6272, true, false],
+  ['conv2 dcols, batch 32: W^T[200x16] · G[16x6272]', 200, 16, 6272, true, false, { unused: true }],
   ['fc fwd: x[32x256] · W^T[256x10]', 32, 256, 10, false, true],
   ['attention QKV, one sequence batch: x[32x64] · W[64x192]', 32, 64, 192],
   ['attention projection, batch 32 x seq 16: x[512x64] · W^T[64x64]', 512, 64, 64, false, true],
@@ -516,7 +516,7 @@ function readme(r) {
   L.push('"DeepPlay kernel" is `deepplay_core::kernels::gemm`, what the core\'s ops call: its own packed simd128 micro-kernel where that wins, matrixmultiply elsewhere; ' +
     '"ndarray" is `general_mat_mul` (matrixmultiply) on the same operands; "DeepPlay op" is the core\'s `Graph::matmul` / `matmul_bt` (the GEMM plus the op\'s allocation; – where no op takes that layout). ' +
     'Rows "per call" time `kernels::gemm_batched`, which `Graph::matmul` calls for a batch of matrices (attention runs every head of every sequence in one call); their ndarray columns are the same products one call each. ' +
-    'Rows marked † are layouts no op runs (the conv op multiplies per sample), kept for comparison and left out of the 70% target below.');
+    'Rows marked † are layouts no op runs (the conv op multiplies per sample, so every "batch 32" conv layout is a comparison only), left out of the 70% target below.');
   L.push('');
   L.push('| shape (M x K x N) | DeepPlay kernel, simd128 | % of peak | ndarray, simd128 | % of peak | kernel / ndarray | ndarray, no simd128 | ndarray simd speed-up | DeepPlay op, simd128 |');
   L.push('|---|---|---|---|---|---|---|---|---|');
