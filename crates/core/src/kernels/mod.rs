@@ -145,6 +145,19 @@ pub fn add_rows(src: &[f32], dst: &mut [f32], start: usize, stride: usize, rows:
     }
 }
 
+/// The larger of two values, NaN if either is NaN (like wasm's `f32x4.max`
+/// and PyTorch's max pooling; `f32::max` would hide a NaN). Written as a
+/// select so that it vectorises and never branches on the data.
+#[inline(always)]
+pub fn max_nan(m: f32, v: f32) -> f32 {
+    let take = (v > m) | v.is_nan();
+    if take {
+        v
+    } else {
+        m
+    }
+}
+
 /// `out[i]` = the larger of `src[2i]` and `src[2i + 1]`, NaN if either is
 /// NaN: the row pass of 2x2 max pooling with stride 2 (the CNN lab's first
 /// pool). The simd128 build does four outputs per `f32x4.max`.
@@ -160,8 +173,7 @@ pub fn max_pairs(src: &[f32], out: &mut [f32]) {
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     let done = 0;
     for (i, o) in out.iter_mut().enumerate().skip(done) {
-        let (a, b) = (src[2 * i], src[2 * i + 1]);
-        *o = if (b > a) | b.is_nan() { b } else { a };
+        *o = max_nan(src[2 * i], src[2 * i + 1]);
     }
 }
 

@@ -5,7 +5,7 @@
 use super::contiguous;
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
-use crate::kernels::max_pairs;
+use crate::kernels::{max_nan, max_pairs};
 use crate::tensor::Tensor;
 use alloc::boxed::Box;
 use alloc::vec;
@@ -45,19 +45,6 @@ struct PoolShape {
     w: usize,
     oh: usize,
     ow: usize,
-}
-
-/// The larger of two values, NaN if either is NaN (like wasm's `f32x4.max`
-/// and PyTorch's max pooling; `f32::max` would hide a NaN). Written as a
-/// select so that it vectorises and never branches on the data.
-#[inline(always)]
-fn max_nan(m: f32, v: f32) -> f32 {
-    let take = (v > m) | v.is_nan();
-    if take {
-        v
-    } else {
-        m
-    }
 }
 
 /// Each output of one row: the maximum of its K-wide window of `column_max`
