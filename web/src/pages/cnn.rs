@@ -13,15 +13,14 @@ use wasm_bindgen::JsCast;
 
 use deepplay_core::models::cnn::{CnnConfig, LayerShape};
 
-use super::lab_controls::LabTrainControls;
+use super::lab_controls::{spawn_lab_worker, LabTrainControls};
 use crate::components::{
-    download, loss_series, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField,
+    loss_series, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series, Stat, TextField,
     WeightsControls,
 };
 use crate::draw::{diverging_image, format_number, ink_image, sequential, RgbaImage};
 use crate::url_state;
 use crate::validate;
-use crate::worker::client::WorkerClient;
 use crate::worker::protocol::{
     CnnSettings, Command, Hyper, NamedTensor, OptimizerChoice, PoolChoice, Snapshot, WorkerEvent,
 };
@@ -624,40 +623,16 @@ pub fn CnnPage() -> impl IntoView {
         training_error.set(s.error);
     };
 
-    let worker = StoredValue::new_local(None::<WorkerClient>);
-    let send = move |command: Command| {
-        worker.with_value(|w| {
-            if let Some(w) = w {
-                w.send(command)
-            }
-        })
-    };
-    let on_crash = move |message: String| {
-        running.set(false);
-        page_error.set(Some(message));
-        send(Command::ConfigureCnn(settings.get_untracked()));
-    };
-    match WorkerClient::spawn(
+    let send = spawn_lab_worker(
         move |event| match event {
             WorkerEvent::Snapshot(s) => on_snapshot(s),
             WorkerEvent::Prediction { probabilities } => prediction.set(Some(probabilities)),
-            WorkerEvent::Weights { file_name, bytes } => {
-                if let Err(message) = download(&file_name, &bytes) {
-                    page_error.set(Some(message));
-                }
-            }
-            WorkerEvent::Ready => {}
+            WorkerEvent::Ready | WorkerEvent::Weights { .. } => {}
         },
-        on_crash,
-    ) {
-        Ok(client) => {
-            client.send(Command::ConfigureCnn(initial));
-            worker.set_value(Some(client));
-        }
-        Err(message) => page_error.set(Some(format!(
-            "{message}. This lab needs Web Workers and WebAssembly; try a current browser."
-        ))),
-    }
+        move || Command::ConfigureCnn(settings.get_untracked()),
+        running,
+        page_error,
+    );
     Effect::new(move |_| url_state::replace(&settings_to_query(&settings.get())));
 
     let set_hyper = move |hyper: Hyper| {

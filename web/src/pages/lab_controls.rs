@@ -1,12 +1,57 @@
-//! The training controls of a lab page wired to its worker. Every lab sends
-//! the same commands for start/pause, step, reset and a new seed, so they
-//! live here once.
+//! A lab page wired to its worker: starting the worker, and the training
+//! controls. Every lab does the same here (configure first and again after a
+//! crash; start/pause, step, reset and a new seed), so it lives here once.
 
 use leptos::prelude::*;
 
-use crate::components::TrainControls;
+use crate::components::{download, TrainControls};
 use crate::validate;
-use crate::worker::protocol::Command;
+use crate::worker::client::WorkerClient;
+use crate::worker::protocol::{Command, WorkerEvent};
+
+/// Starts a lab's worker and returns the function that sends it commands.
+/// `configure` is the command that sets the worker up for the page's current
+/// settings: it goes first, and again after a crash (the restarted worker
+/// knows nothing). Exported weights are downloaded here; every other event
+/// goes to `on_event`. If the worker cannot start, `page_error` says why.
+pub fn spawn_lab_worker(
+    on_event: impl Fn(WorkerEvent) + 'static,
+    configure: impl Fn() -> Command + Copy + 'static,
+    running: RwSignal<bool>,
+    page_error: RwSignal<Option<String>>,
+) -> impl Fn(Command) + Copy + 'static {
+    let worker = StoredValue::new_local(None::<WorkerClient>);
+    let send = move |command: Command| {
+        worker.with_value(|w| {
+            if let Some(w) = w {
+                w.send(command);
+            }
+        });
+    };
+    let on_crash = move |message: String| {
+        running.set(false);
+        page_error.set(Some(message));
+        send(configure());
+    };
+    let on_event = move |event| match event {
+        WorkerEvent::Weights { file_name, bytes } => {
+            if let Err(message) = download(&file_name, &bytes) {
+                page_error.set(Some(message));
+            }
+        }
+        other => on_event(other),
+    };
+    match WorkerClient::spawn(on_event, on_crash) {
+        Ok(client) => {
+            client.send(configure());
+            worker.set_value(Some(client));
+        }
+        Err(message) => page_error.set(Some(format!(
+            "{message}. This lab needs Web Workers and WebAssembly; try a current browser."
+        ))),
+    }
+    send
+}
 
 #[component]
 pub fn LabTrainControls(

@@ -7,14 +7,13 @@
 
 use leptos::prelude::*;
 
-use super::lab_controls::LabTrainControls;
+use super::lab_controls::{spawn_lab_worker, LabTrainControls};
 use crate::components::{
-    download, loss_series, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Stat, TextField, WeightsControls,
+    loss_series, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Stat, TextField, WeightsControls,
 };
 use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
 use crate::url_state;
 use crate::validate;
-use crate::worker::client::WorkerClient;
 use crate::worker::protocol::{
     ActivationChoice, Command, DatasetChoice, Hyper, OptimizerChoice, PlaygroundConfig, Snapshot, SpeedChoice,
     WorkerEvent,
@@ -205,40 +204,16 @@ pub fn PlaygroundPage() -> impl IntoView {
         training_error.set(s.error);
     };
 
-    let worker = StoredValue::new_local(None::<WorkerClient>);
-    let send = move |command: Command| {
-        worker.with_value(|w| {
-            if let Some(w) = w {
-                w.send(command);
-            }
-        });
-    };
-    let on_crash = move |message: String| {
-        running.set(false);
-        page_error.set(Some(message));
-        // The restarted worker knows nothing yet.
-        send(Command::Configure(config.get_untracked()));
-    };
-    match WorkerClient::spawn(
+    // Configured again after a crash: the restarted worker knows nothing yet.
+    let send = spawn_lab_worker(
         move |event| match event {
             WorkerEvent::Snapshot(s) => on_snapshot(s),
-            WorkerEvent::Weights { file_name, bytes } => {
-                if let Err(message) = download(&file_name, &bytes) {
-                    page_error.set(Some(message));
-                }
-            }
-            WorkerEvent::Ready | WorkerEvent::Prediction { .. } => {}
+            WorkerEvent::Ready | WorkerEvent::Prediction { .. } | WorkerEvent::Weights { .. } => {}
         },
-        on_crash,
-    ) {
-        Ok(client) => {
-            client.send(Command::Configure(initial));
-            worker.set_value(Some(client));
-        }
-        Err(message) => page_error.set(Some(format!(
-            "{message}. This lab needs Web Workers and WebAssembly; try a current browser."
-        ))),
-    }
+        move || Command::Configure(config.get_untracked()),
+        running,
+        page_error,
+    );
 
     // The address bar always holds the settings of the current run.
     Effect::new(move |_| url_state::replace(&config_to_query(&config.get())));
