@@ -1,17 +1,26 @@
-//! The app shell and its routes: `/` is the index, each lab has its own.
+//! The app shell and its routes: `/` is the index; `/:lab` is a lab's page,
+//! found in the registry ([`crate::labs`]), which also makes the navigation.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::pages::{
-    attention::AttentionPage, cnn::CnnPage, detection::DetectionPage, diffusion::DiffusionPage, gan::GanPage,
-    index::IndexPage, not_found::NotFound, playground::PlaygroundPage, sequences::SequencesPage,
-    transfer::TransferPage,
-};
+use crate::labs::LIVE;
+use crate::pages::{index::IndexPage, lab_route::set_document_title, lab_route::LabRoute, not_found::NotFound};
+
+/// The index, with the site's own title.
+#[component]
+fn Home() -> impl IntoView {
+    set_document_title("DeepPlay \u{b7} watch neural networks learn");
+    view! { <IndexPage /> }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
+    let nav_links = LIVE
+        .iter()
+        .map(|lab| view! { <A href=format!("/{}", lab.slug)>{lab.short_title}</A> })
+        .collect_view();
     view! {
         <Router>
             <header class="site-header">
@@ -21,21 +30,13 @@ pub fn App() -> impl IntoView {
                 </A>
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Labs"</A>
-                    <A href="/playground">"Playground"</A>
-                    <A href="/cnn">"CNN"</A>
+                    {nav_links}
                 </nav>
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=IndexPage />
-                    <Route path=path!("/playground") view=PlaygroundPage />
-                    <Route path=path!("/cnn") view=CnnPage />
-                    <Route path=path!("/sequences") view=SequencesPage />
-                    <Route path=path!("/attention") view=AttentionPage />
-                    <Route path=path!("/diffusion") view=DiffusionPage />
-                    <Route path=path!("/gan") view=GanPage />
-                    <Route path=path!("/transfer") view=TransferPage />
-                    <Route path=path!("/detection") view=DetectionPage />
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/:lab") view=LabRoute />
                 </Routes>
             </main>
             <footer class="site-footer">

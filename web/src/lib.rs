@@ -6,6 +6,7 @@
 //! pixels), [`worker`] (the training loop and the messages to and from it).
 
 pub mod app;
+pub mod choice;
 pub mod components;
 pub mod draw;
 pub mod labs;

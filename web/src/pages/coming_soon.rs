@@ -3,13 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::labs;
+use crate::labs::LabInfo;
 
 #[component]
-pub fn ComingSoon(slug: &'static str) -> impl IntoView {
-    let Some(lab) = labs::find(slug) else {
-        return view! { <super::not_found::NotFound /> }.into_any();
-    };
+pub fn ComingSoon(info: LabInfo) -> impl IntoView {
+    let lab = info;
     view! {
         <article class="page coming-soon" data-testid="coming-soon">
             <p class="eyebrow">"Lab \u{b7} not built yet"</p>
@@ -33,5 +31,4 @@ pub fn ComingSoon(slug: &'static str) -> impl IntoView {
             </p>
         </article>
     }
-    .into_any()
 }

@@ -2,14 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::labs::{LabStatus, LABS};
+use crate::labs::{LIVE, UPCOMING};
 
 #[component]
 pub fn IndexPage() -> impl IntoView {
-    let cards = LABS
+    let cards = LIVE
         .iter()
-        .map(|lab| {
-            let live = lab.status == LabStatus::Live;
+        .map(|lab| (lab, true))
+        .chain(UPCOMING.iter().map(|lab| (lab, false)))
+        .map(|(lab, live)| {
             view! {
                 <li class="lab-card" class:live=live>
                     <a href=format!("/{}", lab.slug) data-testid=format!("lab-link-{}", lab.slug)>

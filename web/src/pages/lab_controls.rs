@@ -2,55 +2,111 @@
 //! controls. Every lab does the same here (configure first and again after a
 //! crash; start/pause, step, reset and a new seed), so it lives here once.
 
+use std::marker::PhantomData;
+
 use leptos::prelude::*;
 
 use crate::components::{download, TrainControls};
 use crate::validate;
 use crate::worker::client::WorkerClient;
-use crate::worker::protocol::{Command, WorkerEvent};
+use crate::worker::protocol::{decode, encode, Command, LabProtocol, Run, Snapshot, WorkerEvent};
 
-/// Starts a lab's worker and returns the function that sends it commands.
-/// `configure` is the command that sets the worker up for the page's current
-/// settings: it goes first, and again after a crash (the restarted worker
-/// knows nothing). Exported weights are downloaded here; every other event
-/// goes to `on_event`. If the worker cannot start, `page_error` says why.
-pub fn spawn_lab_worker(
-    on_event: impl Fn(WorkerEvent) + 'static,
-    configure: impl Fn() -> Command + Copy + 'static,
-    running: RwSignal<bool>,
-    page_error: RwSignal<Option<String>>,
-) -> impl Fn(Command) + Copy + 'static {
-    let worker = StoredValue::new_local(None::<WorkerClient>);
-    let send = move |command: Command| {
-        worker.with_value(|w| {
+/// A page's line to its lab's worker, typed by the lab's protocol so a page
+/// can only send what its trainer understands. `Copy`, for event handlers.
+pub struct LabLink<P: LabProtocol> {
+    worker: StoredValue<Option<WorkerClient>, LocalStorage>,
+    protocol: PhantomData<fn() -> P>,
+}
+
+impl<P: LabProtocol> Clone for LabLink<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: LabProtocol> Copy for LabLink<P> {}
+
+impl<P: LabProtocol> LabLink<P> {
+    /// Sends a command of the common envelope.
+    pub fn send(&self, command: Command) {
+        self.worker.with_value(|w| {
             if let Some(w) = w {
                 w.send(command);
             }
         });
+    }
+
+    /// Builds the lab for `run` in the worker: step 0, paused.
+    pub fn configure(&self, run: &Run<P::Settings>) {
+        self.send(configure_command::<P>(run));
+    }
+
+    pub fn hyper(&self, hyper: &P::Hyper) {
+        self.send(Command::SetHyper(encode(hyper)));
+    }
+
+    /// One of the lab's own commands; the answer comes to `on_reply`.
+    pub fn command(&self, command: &P::Command) {
+        self.send(Command::Lab(encode(command)));
+    }
+}
+
+/// The envelope's `Configure` for a run of the lab `P`.
+pub fn configure_command<P: LabProtocol>(run: &Run<P::Settings>) -> Command {
+    Command::Configure {
+        lab: P::SLUG.to_string(),
+        seed: run.seed,
+        speed: run.speed,
+        settings: encode(&run.settings),
+    }
+}
+
+/// Starts a lab's worker and returns the link that sends it commands.
+/// `run` gives the page's current run: it is configured first, and again
+/// after a crash (the restarted worker knows nothing). Snapshots go to
+/// `on_snapshot` and the lab's replies to `on_reply`; exported weights are
+/// downloaded and refusals shown in the page's error banner here, the same
+/// for every lab. If the worker cannot start, `page_error` says why.
+pub fn spawn_lab_worker<P: LabProtocol>(
+    on_snapshot: impl Fn(Snapshot) + 'static,
+    on_reply: impl Fn(P::Reply) + 'static,
+    run: impl Fn() -> Run<P::Settings> + Copy + 'static,
+    running: RwSignal<bool>,
+    page_error: RwSignal<Option<String>>,
+) -> LabLink<P> {
+    let link = LabLink::<P> {
+        worker: StoredValue::new_local(None),
+        protocol: PhantomData,
     };
     let on_crash = move |message: String| {
         running.set(false);
         page_error.set(Some(message));
-        send(configure());
+        link.configure(&run());
     };
     let on_event = move |event| match event {
+        WorkerEvent::Snapshot(snapshot) => on_snapshot(snapshot),
+        WorkerEvent::Reply(bytes) => match decode::<P::Reply>(&bytes, "reply") {
+            Ok(reply) => on_reply(reply),
+            Err(message) => web_sys::console::error_1(&message.into()),
+        },
+        WorkerEvent::Notice(message) => page_error.set(Some(message)),
         WorkerEvent::Weights { file_name, bytes } => {
             if let Err(message) = download(&file_name, &bytes) {
                 page_error.set(Some(message));
             }
         }
-        other => on_event(other),
+        WorkerEvent::Ready => {}
     };
     match WorkerClient::spawn(on_event, on_crash) {
         Ok(client) => {
-            client.send(configure());
-            worker.set_value(Some(client));
+            client.send(configure_command::<P>(&run()));
+            link.worker.set_value(Some(client));
         }
         Err(message) => page_error.set(Some(format!(
             "{message}. This lab needs Web Workers and WebAssembly; try a current browser."
         ))),
     }
-    send
+    link
 }
 
 #[component]

@@ -1,14 +1,9 @@
-//! One module per page. Labs not built yet render [`coming_soon::ComingSoon`].
+//! Pages that are not a lab's own: the index, the route that finds a lab
+//! by its slug, the placeholder of a lab not built yet, and the plumbing
+//! every lab page shares (its worker and its training controls).
 
-pub mod attention;
-pub mod cnn;
 pub mod coming_soon;
-pub mod detection;
-pub mod diffusion;
-pub mod gan;
 pub mod index;
 pub mod lab_controls;
+pub mod lab_route;
 pub mod not_found;
-pub mod playground;
-pub mod sequences;
-pub mod transfer;

@@ -1,64 +1,154 @@
-//! The lab a worker is training: one type for the runtime to drive, whatever
-//! the page. Each variant keeps its own state and snapshot format.
+//! What a lab's trainer does for the worker. The runtime drives any
+//! [`Lab`] through [`DynLab`] and never names one; a lab plugs in by
+//! implementing [`Lab`] in its folder and being listed in
+//! [`crate::labs`]'s registry.
 
-use super::cnn::CnnLab;
-use super::playground::PlaygroundTrainer;
-use super::protocol::{Hyper, Snapshot, SpeedChoice};
+use super::datasets::{DatasetId, Datasets};
+use super::protocol::{decode, encode, LabProtocol, Snapshot};
 
-pub enum Lab {
-    Playground(Box<PlaygroundTrainer>),
-    Cnn(Box<CnnLab>),
+/// The losses of one training step, by name (`"loss"`, or `"rnn"` and
+/// `"gru"`...). Every step reports the same names in the same order.
+pub type Losses = Vec<(&'static str, f32)>;
+
+/// What a hyperparameter change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The running model takes it (learning rate, batch size...).
+    Live,
+    /// It needed a new model or new data: the lab started again at step 0.
+    Restarted,
 }
 
-impl Lab {
-    pub fn speed(&self) -> SpeedChoice {
-        match self {
-            Lab::Playground(t) => t.config().speed,
-            Lab::Cnn(lab) => lab.settings().speed,
-        }
+/// A lab's trainer, as the worker drives it. Plain Rust with no browser in
+/// it, so every lab is tested natively.
+pub trait Lab: Sized + 'static {
+    type Protocol: LabProtocol;
+
+    /// The datasets the lab needs before it can be built. The runtime
+    /// fetches each once per worker and hands it to every lab that asks.
+    const DATASETS: &'static [DatasetId] = &[];
+
+    /// A fresh run: weights and data from `seed`, step 0.
+    fn build(settings: <Self::Protocol as LabProtocol>::Settings, seed: u64, data: &Datasets) -> Result<Self, String>;
+
+    /// The same settings from a new seed: fresh weights (and data), step 0.
+    /// Override to keep what the visitor chose that is not a setting.
+    fn reset(&mut self, seed: u64, data: &Datasets) -> Result<(), String> {
+        *self = Self::build(self.settings().clone(), seed, data)?;
+        Ok(())
     }
 
-    pub fn train_step(&mut self) -> Result<f32, String> {
-        match self {
-            Lab::Playground(t) => t.train_step(),
-            Lab::Cnn(lab) => lab.train_step(),
-        }
+    /// The settings the run was built with, as changed since.
+    fn settings(&self) -> &<Self::Protocol as LabProtocol>::Settings;
+
+    /// Steps trained since the run began.
+    fn step(&self) -> u64;
+
+    /// One optimizer step of every model the lab trains. An error stops
+    /// training (say what happened and how to recover); the lab stays
+    /// failed until it is reset.
+    fn train_step(&mut self) -> Result<Losses, String>;
+
+    /// What the page draws. `heavy` asks for the bigger tensors too (sent at
+    /// most every [`super::protocol::HEAVY_TENSOR_INTERVAL_MS`]);
+    /// `fresh_run` marks the first snapshot of a run (send what never
+    /// changes, such as the data). The runtime fills in the losses, the
+    /// speed and whether it is running.
+    fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot;
+
+    fn set_hyper(&mut self, hyper: <Self::Protocol as LabProtocol>::Hyper) -> Result<Applied, String>;
+
+    /// The lab's own commands. `Ok(None)`: done, nothing to answer. An
+    /// error is shown to the visitor and training goes on.
+    fn command(
+        &mut self,
+        _command: <Self::Protocol as LabProtocol>::Command,
+    ) -> Result<Option<<Self::Protocol as LabProtocol>::Reply>, String> {
+        Ok(None)
     }
 
-    pub fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot {
-        match self {
-            Lab::Playground(t) => t.snapshot(heavy, fresh_run),
-            Lab::Cnn(lab) => lab.snapshot(heavy || fresh_run),
-        }
-    }
+    /// Work to do between training slices, such as measuring a test set a
+    /// chunk at a time. Keep each call short (a few milliseconds): the
+    /// visitor's Pause waits for it. `now_ms` is the worker's clock.
+    fn background(&mut self, _now_ms: f64) {}
 
-    pub fn set_hyper(&mut self, hyper: Hyper) -> Result<(), String> {
-        match self {
-            Lab::Playground(t) => t.set_hyper(hyper),
-            Lab::Cnn(lab) => lab.set_hyper(hyper),
-        }
-    }
-
-    /// Fresh weights from `seed`, step 0.
-    pub fn reset(&mut self, seed: u64) -> Result<(), String> {
-        match self {
-            Lab::Playground(t) => t.reset(seed),
-            Lab::Cnn(lab) => lab.reset(seed),
-        }
-    }
+    /// Called when training stops (pause) and after a build: bring what
+    /// the page shows up to date with the current weights.
+    fn settle(&mut self) {}
 
     /// A safetensors file of the weights, and a file name for it.
-    pub fn export_weights(&self) -> (String, Vec<u8>) {
-        match self {
-            Lab::Playground(t) => ("deepplay-playground.safetensors".into(), t.export_weights()),
-            Lab::Cnn(lab) => ("deepplay-cnn.safetensors".into(), lab.export_weights()),
-        }
-    }
+    fn export_weights(&self) -> Result<(String, Vec<u8>), String>;
 
-    pub fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
-        match self {
-            Lab::Playground(t) => t.import_weights(bytes),
-            Lab::Cnn(lab) => lab.import_weights(bytes),
+    /// All or nothing: on an error the weights are unchanged.
+    fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String>;
+}
+
+/// A [`Lab`] with its types erased: what the runtime holds. Lab values
+/// arrive encoded and are decoded here, by the lab's own types.
+pub trait DynLab {
+    fn step(&self) -> u64;
+    fn train_step(&mut self) -> Result<Losses, String>;
+    fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot;
+    fn set_hyper(&mut self, hyper: &[u8]) -> Result<Applied, String>;
+    fn command(&mut self, command: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    fn background(&mut self, now_ms: f64);
+    fn settle(&mut self);
+    /// The current settings from a new seed.
+    fn reset(&mut self, seed: u64, data: &Datasets) -> Result<(), String>;
+    fn export_weights(&self) -> Result<(String, Vec<u8>), String>;
+    fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String>;
+}
+
+impl<L: Lab> DynLab for L {
+    fn step(&self) -> u64 {
+        Lab::step(self)
+    }
+    fn train_step(&mut self) -> Result<Losses, String> {
+        Lab::train_step(self)
+    }
+    fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot {
+        Lab::snapshot(self, heavy, fresh_run)
+    }
+    fn set_hyper(&mut self, hyper: &[u8]) -> Result<Applied, String> {
+        Lab::set_hyper(self, decode(hyper, "hyperparameter")?)
+    }
+    fn command(&mut self, command: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let reply = Lab::command(self, decode(command, "lab command")?)?;
+        Ok(reply.map(|r| encode(&r)))
+    }
+    fn background(&mut self, now_ms: f64) {
+        Lab::background(self, now_ms)
+    }
+    fn settle(&mut self) {
+        Lab::settle(self)
+    }
+    fn reset(&mut self, seed: u64, data: &Datasets) -> Result<(), String> {
+        Lab::reset(self, seed, data)
+    }
+    fn export_weights(&self) -> Result<(String, Vec<u8>), String> {
+        Lab::export_weights(self)
+    }
+    fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        Lab::import_weights(self, bytes)
+    }
+}
+
+/// How the worker builds one registered lab from the envelope's bytes.
+#[derive(Clone, Copy)]
+pub struct LabFactory {
+    pub datasets: &'static [DatasetId],
+    pub build: fn(settings: &[u8], seed: u64, data: &Datasets) -> Result<Box<dyn DynLab>, String>,
+}
+
+impl LabFactory {
+    pub const fn of<L: Lab>() -> Self {
+        fn build<L: Lab>(settings: &[u8], seed: u64, data: &Datasets) -> Result<Box<dyn DynLab>, String> {
+            let settings = decode(settings, "lab settings")?;
+            Ok(Box::new(L::build(settings, seed, data)?))
+        }
+        Self {
+            datasets: L::DATASETS,
+            build: build::<L>,
         }
     }
 }

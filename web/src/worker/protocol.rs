@@ -1,139 +1,66 @@
-//! The messages between a lab page and the training worker: the one place
-//! both sides agree on.
+//! The envelope of every message between a lab page and the training
+//! worker: configure, start, pause, step, reset, a hyperparameter or a
+//! command of the lab's own, and the snapshots that come back. What a lab
+//! puts inside (its settings, hyperparameters, commands, replies and the
+//! names of its tensors) is defined in the lab's folder, by a type that
+//! implements [`LabProtocol`], and travels here as bytes.
 //!
-//! Small things (commands, step counts, losses, metrics) travel as JSON text;
-//! tensors travel beside that JSON as `Float32Array`s whose buffers are
-//! *transferred*, not copied, so a 64x64x3 heatmap costs no clone on either
-//! side. [`Snapshot::tensors`] names each array and its shape, in order.
+//! Messages are encoded with postcard (serde's compact binary format) and
+//! travel as a `Uint8Array`; tensors travel beside them as `Float32Array`s
+//! whose buffers are *transferred*, not copied, so a 96x96x3 heatmap costs
+//! no clone on either side. [`Snapshot::tensors`] names each array and its
+//! shape, in order.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// The 2-D datasets of the playground.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DatasetChoice {
-    Spiral,
-    Moons,
-    Circles,
+/// A lab's side of the protocol, shared by its page and its trainer so the
+/// two cannot drift apart. Implemented by a unit type in the lab's folder.
+pub trait LabProtocol: 'static {
+    /// The lab's route, without the slash; also how the worker finds it.
+    const SLUG: &'static str;
+    /// Everything that defines a run, except the seed and the speed.
+    type Settings: Serialize + DeserializeOwned + Clone + PartialEq + Default + core::fmt::Debug;
+    /// A change the lab makes while it trains (or by starting again).
+    type Hyper: Serialize + DeserializeOwned + Clone + core::fmt::Debug;
+    /// The lab's own commands (classify a drawing, sample, step only D...).
+    type Command: Serialize + DeserializeOwned + Clone + core::fmt::Debug;
+    /// The answers to those commands.
+    type Reply: Serialize + DeserializeOwned + Clone + core::fmt::Debug;
 }
 
-impl DatasetChoice {
-    pub const ALL: [DatasetChoice; 3] = [Self::Spiral, Self::Moons, Self::Circles];
-
-    /// The name used in URLs and `<select>` values.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Spiral => "spiral",
-            Self::Moons => "moons",
-            Self::Circles => "circles",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Spiral => "Spiral",
-            Self::Moons => "Two moons",
-            Self::Circles => "Circles",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.key() == key)
-    }
+/// Encodes one of a lab's values for the envelope.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising plain data into a Vec cannot fail.
+    postcard::to_allocvec(value).unwrap_or_default()
 }
 
-/// Nonlinearity between the hidden layers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ActivationChoice {
-    Relu,
-    Tanh,
+/// Decodes one of a lab's values; `what` names it in the error.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("bad {what} from the page: {e}"))
 }
 
-impl ActivationChoice {
-    pub const ALL: [ActivationChoice; 2] = [Self::Relu, Self::Tanh];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Relu => "relu",
-            Self::Tanh => "tanh",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Relu => "ReLU",
-            Self::Tanh => "tanh",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.key() == key)
+crate::choice! {
+    /// Which optimizer updates the weights (any lab may offer it).
+    pub enum OptimizerChoice {
+        Adam = ("adam", "Adam"),
+        /// SGD with momentum 0.9.
+        Sgd = ("sgd", "SGD + momentum"),
     }
 }
 
-/// Which optimizer updates the weights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OptimizerChoice {
-    Adam,
-    /// SGD with momentum 0.9.
-    Sgd,
-}
-
-impl OptimizerChoice {
-    pub const ALL: [OptimizerChoice; 2] = [Self::Adam, Self::Sgd];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Adam => "adam",
-            Self::Sgd => "sgd",
-        }
+crate::choice! {
+    /// How fast the worker trains: flat out, or slowly enough to watch.
+    pub enum SpeedChoice {
+        Full = ("full", "Full speed"),
+        /// About 100 steps a second.
+        Slow = ("slow", "Slow (100 steps/s)"),
+        /// About 10 steps a second.
+        VerySlow = ("veryslow", "Very slow (10 steps/s)"),
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Adam => "Adam",
-            Self::Sgd => "SGD + momentum",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.key() == key)
-    }
-}
-
-/// How fast the worker trains: flat out, or slowly enough to watch the
-/// boundary move.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SpeedChoice {
-    Full,
-    /// About 100 steps a second.
-    Slow,
-    /// About 10 steps a second.
-    VerySlow,
 }
 
 impl SpeedChoice {
-    pub const ALL: [SpeedChoice; 3] = [Self::Full, Self::Slow, Self::VerySlow];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Slow => "slow",
-            Self::VerySlow => "veryslow",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Full => "Full speed",
-            Self::Slow => "Slow (100 steps/s)",
-            Self::VerySlow => "Very slow (10 steps/s)",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.key() == key)
-    }
-
     /// The step rate limit, if any.
     pub fn steps_per_second(self) -> Option<f64> {
         match self {
@@ -144,213 +71,49 @@ impl SpeedChoice {
     }
 }
 
-/// Everything that defines a playground run. With the seed, it names the
-/// run exactly: the same config gives the same run, step for step.
+/// A run of a lab as a page holds it: the lab's settings, the seed that
+/// makes it reproducible, and how fast it plays (not part of its result).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlaygroundConfig {
-    pub dataset: DatasetChoice,
-    /// Widths of the hidden layers, input and output excluded.
-    pub hidden: Vec<usize>,
-    pub activation: ActivationChoice,
-    pub optimizer: OptimizerChoice,
-    pub learning_rate: f32,
-    pub batch_size: usize,
-    /// Standard deviation of the noise added to the data points.
-    pub noise: f32,
-    pub seed: u64,
-    /// Not part of the run's result: only how fast it plays.
-    pub speed: SpeedChoice,
-}
-
-impl Default for PlaygroundConfig {
-    fn default() -> Self {
-        Self {
-            dataset: DatasetChoice::Spiral,
-            hidden: vec![16, 16],
-            activation: ActivationChoice::Relu,
-            optimizer: OptimizerChoice::Adam,
-            learning_rate: 0.01,
-            batch_size: 32,
-            noise: 0.05,
-            seed: 42,
-            speed: SpeedChoice::Full,
-        }
-    }
-}
-
-/// Max or average pooling after each convolution of the CNN lab.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PoolChoice {
-    Max,
-    Avg,
-}
-
-impl PoolChoice {
-    pub const ALL: [PoolChoice; 2] = [Self::Max, Self::Avg];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Max => "max",
-            Self::Avg => "avg",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Max => "Max pooling",
-            Self::Avg => "Average pooling",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-}
-
-/// Everything that defines a CNN lab run: Conv -> ReLU -> Pool, twice, then
-/// a fully connected layer to the 10 digits. With the seed, it names the run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CnnSettings {
-    pub conv1_filters: usize,
-    pub conv2_filters: usize,
-    /// Square kernel size of both convolutions.
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-    pub pool: PoolChoice,
-    /// Pooling window (and stride) after each convolution; 1 = none.
-    pub pool1: usize,
-    pub pool2: usize,
-    pub optimizer: OptimizerChoice,
-    pub learning_rate: f32,
-    pub batch_size: usize,
-    /// Random shifts of up to 2 pixels.
-    pub augment: bool,
+pub struct Run<S> {
+    pub settings: S,
     pub seed: u64,
     pub speed: SpeedChoice,
-}
-
-impl Default for CnnSettings {
-    /// ConvNetJS's MNIST network; Adam at 3e-3, batch 32 (a reference
-    /// trainer reaches 97% test accuracy after about 1,250 such steps).
-    fn default() -> Self {
-        Self {
-            conv1_filters: 8,
-            conv2_filters: 16,
-            kernel: 5,
-            stride: 1,
-            padding: 2,
-            pool: PoolChoice::Max,
-            pool1: 2,
-            pool2: 3,
-            optimizer: OptimizerChoice::Adam,
-            learning_rate: 3e-3,
-            batch_size: 32,
-            augment: false,
-            seed: 1,
-            speed: SpeedChoice::Full,
-        }
-    }
-}
-
-impl CnnSettings {
-    pub fn cnn_config(&self) -> deepplay_core::models::cnn::CnnConfig {
-        use deepplay_core::models::cnn::{CnnConfig, ConvStage, PoolKind};
-        let pool = match self.pool {
-            PoolChoice::Max => PoolKind::Max,
-            PoolChoice::Avg => PoolKind::Avg,
-        };
-        let stage = |filters, pool_size| ConvStage {
-            filters,
-            kernel: self.kernel,
-            stride: self.stride,
-            padding: self.padding,
-            pool,
-            pool_size,
-        };
-        CnnConfig {
-            input: [1, 28, 28],
-            stages: vec![
-                stage(self.conv1_filters, self.pool1),
-                stage(self.conv2_filters, self.pool2),
-            ],
-            classes: 10,
-        }
-    }
-
-    pub fn cnn_hyper(&self) -> deepplay_core::models::cnn_trainer::CnnHyper {
-        use deepplay_core::models::cnn_trainer::{CnnHyper, OptimizerChoice as Choice};
-        CnnHyper {
-            learning_rate: self.learning_rate,
-            batch_size: self.batch_size,
-            optimizer: match self.optimizer {
-                OptimizerChoice::Adam => Choice::Adam,
-                OptimizerChoice::Sgd => Choice::Sgd { momentum: 0.9 },
-            },
-            augment: self.augment,
-        }
-    }
-}
-
-/// One hyperparameter change. The first four apply to the running model;
-/// the rest change the data or the network, so the worker rebuilds both
-/// (with the current seed) and training starts again from step 0.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Hyper {
-    LearningRate(f32),
-    BatchSize(usize),
-    Optimizer(OptimizerChoice),
-    Speed(SpeedChoice),
-    Dataset(DatasetChoice),
-    Hidden(Vec<usize>),
-    Activation(ActivationChoice),
-    Noise(f32),
-}
-
-impl Hyper {
-    /// Whether the change throws away the trained weights.
-    pub fn restarts_run(&self) -> bool {
-        !matches!(
-            self,
-            Hyper::LearningRate(_) | Hyper::BatchSize(_) | Hyper::Optimizer(_) | Hyper::Speed(_)
-        )
-    }
 }
 
 /// Page -> worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// Replace the whole configuration and start again from step 0, paused.
-    Configure(PlaygroundConfig),
-    /// The CNN lab: load MNIST if needed, build this network, step 0, paused.
-    ConfigureCnn(CnnSettings),
-    /// Show the feature maps of this test digit (index into the test split).
-    Probe {
-        index: usize,
+    /// Build the lab `lab` from its encoded settings and `seed` (fetching
+    /// the datasets it needs first), step 0, paused.
+    Configure {
+        lab: String,
+        seed: u64,
+        speed: SpeedChoice,
+        settings: Vec<u8>,
     },
-    /// Classify a drawing: 784 values of ink in [0, 1], already centred.
-    Classify {
-        ink: Vec<f32>,
+    Start,
+    Pause,
+    /// Train exactly one step (pauses first if running).
+    StepOnce,
+    /// The same settings from this seed: fresh weights and data, step 0, paused.
+    Reset {
+        seed: u64,
     },
+    SetSpeed(SpeedChoice),
+    /// One of the lab's hyperparameters, encoded.
+    SetHyper(Vec<u8>),
+    /// One of the lab's own commands, encoded.
+    Lab(Vec<u8>),
     /// Send the current weights as a safetensors file.
     ExportWeights,
     /// Replace the weights with those of a safetensors file (all or nothing).
     ImportWeights {
         bytes: Vec<u8>,
     },
-    Start,
-    Pause,
-    /// Train exactly one step (pauses first if running).
-    StepOnce,
-    /// Fresh weights and data from this seed, step 0, paused.
-    Reset {
-        seed: u64,
-    },
-    SetHyper(Hyper),
 }
 
-/// A tensor travelling beside the JSON: its name and shape. The data is the
-/// `Float32Array` at the same index in the message's `buffers`.
+/// A tensor travelling beside the message: its name and shape. The data is
+/// the `Float32Array` at the same index in the message's `buffers`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TensorMeta {
     pub name: String,
@@ -376,19 +139,37 @@ impl NamedTensor {
     }
 }
 
+/// One named loss curve of a lab (`loss`; or `rnn` and `gru`; or
+/// `generator` and `discriminator`): its latest value and every point
+/// since the previous snapshot, so the chart misses nothing even though
+/// snapshots are rarer than steps.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LossSeries {
+    pub name: String,
+    pub latest: f32,
+    pub new_points: Vec<(u64, f32)>,
+}
+
+/// What the worker is busy with before it can train (fetching a dataset).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub text: String,
+    /// Fraction done, when known.
+    pub progress: Option<f32>,
+}
+
 /// The worker's state as a lab page draws it. Sent at a bounded rate
 /// (see [`SNAPSHOT_INTERVAL_MS`]), and at once after every command.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Steps trained since the last reset.
     pub step: u64,
-    /// Loss of the latest step (NaN before the first step).
-    pub loss: f32,
-    /// Every `(step, loss)` since the previous snapshot, so the chart misses
-    /// nothing even though snapshots are rarer than steps.
-    pub new_losses: Vec<(u64, f32)>,
+    /// The lab's loss curves, in the lab's order (the first is its main one).
+    pub losses: Vec<LossSeries>,
     /// Named scalars, e.g. `("accuracy", 0.93)` (fractions in [0, 1]).
     pub metrics: Vec<(String, f32)>,
+    /// Named counts and indices, e.g. the step a test pass was made at.
+    pub integers: Vec<(String, u64)>,
     pub running: bool,
     /// Training steps per second over the last interval (0 when paused).
     pub steps_per_second: f32,
@@ -398,16 +179,29 @@ pub struct Snapshot {
     /// Something went wrong (for example the loss became NaN); training is
     /// paused and this text tells the visitor how to recover.
     pub error: Option<String>,
-    /// What the worker is busy with before it can train (loading data).
-    pub status: Option<String>,
-    /// Names and shapes of the tensors carried in `buffers`.
+    /// What the worker is busy with before it can train.
+    pub status: Option<Status>,
+    /// Travel beside the message, see [`encode_event`].
     #[serde(skip)]
     pub tensors: Vec<NamedTensor>,
 }
 
 impl Snapshot {
+    /// The latest value of the main loss (NaN before the first step).
+    pub fn loss(&self) -> f32 {
+        self.losses.first().map_or(f32::NAN, |s| s.latest)
+    }
+
+    pub fn series(&self, name: &str) -> Option<&LossSeries> {
+        self.losses.iter().find(|s| s.name == name)
+    }
+
     pub fn metric(&self, name: &str) -> Option<f32> {
         self.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+
+    pub fn integer(&self, name: &str) -> Option<u64> {
+        self.integers.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 
     pub fn tensor(&self, name: &str) -> Option<&NamedTensor> {
@@ -421,10 +215,12 @@ pub enum WorkerEvent {
     /// The worker's wasm has loaded and it takes commands.
     Ready,
     Snapshot(Snapshot),
-    /// The answer to [`Command::Classify`]: one probability per digit.
-    Prediction {
-        probabilities: Vec<f32>,
-    },
+    /// The answer to one of the lab's own commands, encoded.
+    Reply(Vec<u8>),
+    /// Something the visitor asked for was refused (a weights file that
+    /// does not fit, a drawing that could not be read); the run goes on
+    /// untouched and the page shows this until the visitor acts again.
+    Notice(String),
     /// The answer to [`Command::ExportWeights`]: a safetensors file.
     Weights {
         file_name: String,
@@ -434,7 +230,7 @@ pub enum WorkerEvent {
 
 /// Snapshots go out at most this often while training (20 per second).
 pub const SNAPSHOT_INTERVAL_MS: f64 = 50.0;
-/// Heavier tensors (the decision heatmap) go out at most this often.
+/// Heavier tensors (heatmaps, feature maps) go out at most this often.
 pub const HEAVY_TENSOR_INTERVAL_MS: f64 = 100.0;
 /// The worker trains in slices of about this long, then yields so that
 /// commands (pause!) get through at once.
@@ -447,18 +243,12 @@ struct Envelope {
     tensors: Vec<TensorMeta>,
 }
 
-// Messages are encoded with postcard (serde's compact binary format) and
-// travel as a Uint8Array: a fraction of the code serde_json's text format
-// and float printing put into both wasm binaries, and NaN and infinities
-// (a diverging run) need no special case.
-
 pub fn encode_command(command: &Command) -> Vec<u8> {
-    // Serialising these plain enums into a Vec cannot fail.
-    postcard::to_allocvec(command).unwrap_or_default()
+    encode(command)
 }
 
 pub fn decode_command(bytes: &[u8]) -> Result<Command, String> {
-    postcard::from_bytes(bytes).map_err(|e| format!("bad command from the page: {e}"))
+    decode(bytes, "command")
 }
 
 /// Splits an event into its encoded bytes and the tensors to send beside it.
@@ -480,7 +270,7 @@ pub fn encode_event(event: WorkerEvent) -> (Vec<u8>, Vec<NamedTensor>) {
             })
             .collect(),
     };
-    (postcard::to_allocvec(&envelope).unwrap_or_default(), tensors)
+    (encode(&envelope), tensors)
 }
 
 /// Joins the encoded bytes and the received arrays back into an event.
@@ -521,18 +311,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn commands_round_trip() {
+    fn every_command_round_trips() {
         let commands = [
-            Command::Configure(PlaygroundConfig::default()),
+            Command::Configure {
+                lab: "cnn".into(),
+                seed: 3,
+                speed: SpeedChoice::Slow,
+                settings: vec![1, 2, 3],
+            },
             Command::Start,
             Command::Pause,
             Command::StepOnce,
             Command::Reset { seed: 7 },
-            Command::SetHyper(Hyper::LearningRate(0.5)),
-            Command::SetHyper(Hyper::Hidden(vec![8, 4])),
+            Command::SetSpeed(SpeedChoice::VerySlow),
+            Command::SetHyper(encode(&0.5f32)),
+            Command::Lab(encode(&vec![0.25f32; 4])),
+            Command::ExportWeights,
+            Command::ImportWeights { bytes: vec![0, 255, 7] },
         ];
         for command in commands {
             assert_eq!(decode_command(&encode_command(&command)), Ok(command));
+        }
+        assert!(decode_command(&[250, 1]).is_err());
+    }
+
+    #[test]
+    fn every_event_round_trips() {
+        let events = [
+            WorkerEvent::Ready,
+            WorkerEvent::Reply(vec![9, 8]),
+            WorkerEvent::Notice("refused".into()),
+            WorkerEvent::Weights {
+                file_name: "w.safetensors".into(),
+                bytes: vec![1, 2],
+            },
+        ];
+        for event in events {
+            let (bytes, tensors) = encode_event(event.clone());
+            assert!(tensors.is_empty());
+            assert_eq!(decode_event(&bytes, vec![]), Ok(event));
         }
     }
 
@@ -540,9 +357,24 @@ mod tests {
     fn snapshot_round_trips_with_tensors_beside_the_message() {
         let snapshot = Snapshot {
             step: 12,
-            loss: 0.5,
-            new_losses: vec![(11, 0.6), (12, 0.5)],
+            losses: vec![
+                LossSeries {
+                    name: "rnn".into(),
+                    latest: 0.5,
+                    new_points: vec![(11, 0.6), (12, 0.5)],
+                },
+                LossSeries {
+                    name: "gru".into(),
+                    latest: 0.25,
+                    new_points: vec![(11, 0.3), (12, 0.25)],
+                },
+            ],
             metrics: vec![("accuracy".into(), 0.75)],
+            integers: vec![("test_step".into(), 12)],
+            status: Some(Status {
+                text: "loading".into(),
+                progress: Some(0.5),
+            }),
             tensors: vec![NamedTensor::new("grid", vec![2, 3], vec![1.0; 6])],
             ..Snapshot::default()
         };
@@ -553,14 +385,24 @@ mod tests {
             "tensor data must travel beside the message, not in it"
         );
         let buffers = tensors.into_iter().map(|t| t.data).collect();
-        assert_eq!(decode_event(&text, buffers), Ok(WorkerEvent::Snapshot(snapshot)));
+        let back = decode_event(&text, buffers);
+        assert_eq!(back, Ok(WorkerEvent::Snapshot(snapshot)));
+        let Ok(WorkerEvent::Snapshot(back)) = back else {
+            unreachable!()
+        };
+        assert_eq!(back.loss(), 0.5);
+        assert_eq!(back.series("gru").map(|s| s.latest), Some(0.25));
+        assert_eq!(back.integer("test_step"), Some(12));
     }
 
     #[test]
     fn non_finite_floats_survive_the_trip() {
         let snapshot = Snapshot {
-            loss: f32::NAN,
-            new_losses: vec![(1, f32::INFINITY), (2, f32::NEG_INFINITY), (3, 0.5)],
+            losses: vec![LossSeries {
+                name: "loss".into(),
+                latest: f32::NAN,
+                new_points: vec![(1, f32::INFINITY), (2, f32::NEG_INFINITY), (3, 0.5)],
+            }],
             metrics: vec![("accuracy".into(), f32::NAN)],
             ..Snapshot::default()
         };
@@ -568,10 +410,11 @@ mod tests {
         let Ok(WorkerEvent::Snapshot(back)) = decode_event(&text, vec![]) else {
             panic!("{text:?} did not decode");
         };
-        assert!(back.loss.is_nan());
-        assert_eq!(back.new_losses[0].1, f32::INFINITY);
-        assert_eq!(back.new_losses[1].1, f32::NEG_INFINITY);
-        assert_eq!(back.new_losses[2], (3, 0.5));
+        assert!(back.loss().is_nan());
+        let points = &back.losses[0].new_points;
+        assert_eq!(points[0].1, f32::INFINITY);
+        assert_eq!(points[1].1, f32::NEG_INFINITY);
+        assert_eq!(points[2], (3, 0.5));
         assert!(back.metrics[0].1.is_nan());
     }
 
@@ -588,28 +431,13 @@ mod tests {
     }
 
     #[test]
-    fn only_data_and_architecture_changes_restart() {
-        assert!(!Hyper::LearningRate(0.1).restarts_run());
-        assert!(!Hyper::BatchSize(8).restarts_run());
-        assert!(!Hyper::Speed(SpeedChoice::Slow).restarts_run());
-        assert!(Hyper::Dataset(DatasetChoice::Moons).restarts_run());
-        assert!(Hyper::Hidden(vec![4]).restarts_run());
-    }
-
-    #[test]
-    fn keys_round_trip() {
-        for d in DatasetChoice::ALL {
-            assert_eq!(DatasetChoice::from_key(d.key()), Some(d));
-        }
-        for a in ActivationChoice::ALL {
-            assert_eq!(ActivationChoice::from_key(a.key()), Some(a));
-        }
-        for o in OptimizerChoice::ALL {
+    fn shared_choices_round_trip() {
+        for &o in OptimizerChoice::ALL {
             assert_eq!(OptimizerChoice::from_key(o.key()), Some(o));
         }
-        for speed in SpeedChoice::ALL {
-            assert_eq!(SpeedChoice::from_key(speed.key()), Some(speed));
+        for &s in SpeedChoice::ALL {
+            assert_eq!(SpeedChoice::from_key(s.key()), Some(s));
         }
-        assert_eq!(DatasetChoice::from_key("nope"), None);
+        assert_eq!(SpeedChoice::Full.steps_per_second(), None);
     }
 }

@@ -1,303 +1,440 @@
 //! The worker's event loop: take commands, train in short slices, post
-//! snapshots at a bounded rate.
+//! snapshots at a bounded rate, fetch the datasets labs ask for. It drives
+//! any lab through [`DynLab`] and names none: the registry in
+//! [`crate::labs`] turns a lab's slug into its [`LabFactory`].
 //!
 //! A worker is single-threaded like the page, so a long training loop would
 //! leave "pause" waiting in the queue. Instead each slice trains for about
-//! [`TRAIN_SLICE_MS`], posts a snapshot if one is due, and schedules the next
-//! slice through a `MessageChannel` (a zero-delay task that, unlike
-//! `setTimeout(0)`, is not clamped to 4 ms), letting queued commands run in
-//! between.
+//! [`TRAIN_SLICE_MS`], posts a snapshot if one is due, lets the lab do a
+//! little background work, and schedules the next slice, letting queued
+//! commands run in between.
+//!
+//! [`Runtime`] is plain Rust over a [`Host`] (clock, messages, scheduling,
+//! fetching), so it is tested natively; [`start`] runs it in the browser.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use deepplay_core::data::mnist::Mnist;
-
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
-
-use super::cnn::CnnLab;
-use super::lab::Lab;
-use super::playground::PlaygroundTrainer;
+use super::datasets::{Dataset, DatasetId, Datasets};
+use super::lab::{Applied, DynLab, LabFactory, Losses};
 use super::protocol::{
-    decode_command, encode_event, CnnSettings, Command, PlaygroundConfig, Snapshot, WorkerEvent,
-    HEAVY_TENSOR_INTERVAL_MS, SNAPSHOT_INTERVAL_MS, TRAIN_SLICE_MS,
+    Command, LossSeries, Snapshot, SpeedChoice, Status, WorkerEvent, HEAVY_TENSOR_INTERVAL_MS, SNAPSHOT_INTERVAL_MS,
+    TRAIN_SLICE_MS,
 };
 
-/// Where trunk's `copy-dir` puts the MNIST files, relative to the worker.
-const MNIST_IMAGES_URL: &str = "./data/mnist-10k-images-idx3-ubyte.gz";
-const MNIST_LABELS_URL: &str = "./data/mnist-10k-labels-idx1-ubyte.gz";
-/// While training, the CNN lab evaluates one chunk of test digits this often.
-const EVAL_INTERVAL_MS: f64 = 120.0;
+/// What the runtime needs from the place it runs in.
+pub trait Host {
+    fn now_ms(&self) -> f64;
+    fn post(&self, event: WorkerEvent);
+    /// Runs [`Runtime::run_slice`] soon: at once (`None`), or after about
+    /// `delay_ms` (a speed limit leaves nothing to do for a while).
+    fn schedule_slice(&self, delay_ms: Option<i32>) -> Result<(), String>;
+    /// Starts fetching a dataset; the host reports back through
+    /// [`Runtime::dataset_progress`] and [`Runtime::dataset_loaded`].
+    fn load(&self, id: DatasetId);
+    fn log_error(&self, message: &str);
+}
 
-struct Runtime {
-    scope: DedicatedWorkerGlobalScope,
-    /// `port2.postMessage` schedules a slice; `port1` runs it.
-    channel: MessageChannel,
-    /// Runs a slice from `setTimeout`: used when a speed limit leaves
-    /// nothing to do for a while, so the worker idles instead of spinning.
-    delayed_slice: js_sys::Function,
+/// The last configuration the page sent: rebuilt by Reset when there is
+/// no lab (its build failed, or its data was still loading).
+struct Configured {
+    lab: String,
+    settings: Vec<u8>,
+    seed: u64,
+}
+
+pub struct Runtime<H: Host> {
+    host: H,
+    registry: fn(&str) -> Option<LabFactory>,
+    lab: Option<Box<dyn DynLab>>,
+    configured: Option<Configured>,
+    datasets: Datasets,
+    /// Datasets being fetched, with the fraction done.
+    loading: Vec<(DatasetId, f32)>,
+    /// Start was pressed while the lab waited for its data.
+    start_when_built: bool,
+    /// Hyperparameter changes sent while the lab waited for its data.
+    queued_hypers: Vec<Vec<u8>>,
+    /// Why training stopped, until the run is reset or rebuilt.
+    failure: Option<String>,
+    speed: SpeedChoice,
+    /// Losses not yet sent, one series per name.
+    unsent: Vec<LossSeries>,
+    running: bool,
+    slice_scheduled: bool,
     /// Steps the speed limit allows but that are not trained yet.
     step_credit: f64,
     last_slice_ms: f64,
-    trainer: Option<Lab>,
-    /// MNIST, once fetched (only the CNN lab asks for it).
-    mnist: Option<Rc<Mnist>>,
-    mnist_loading: bool,
-    /// The CNN lab's latest settings: built once MNIST has arrived, and
-    /// rebuilt by Reset if building failed.
-    cnn_settings: Option<CnnSettings>,
-    last_eval_ms: f64,
-    running: bool,
-    slice_scheduled: bool,
     last_snapshot_ms: f64,
     last_heavy_ms: f64,
     steps_since_snapshot: u64,
 }
 
-thread_local! {
-    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
-}
-
-fn now_ms(scope: &DedicatedWorkerGlobalScope) -> f64 {
-    scope.performance().map(|p| p.now()).unwrap_or(0.0)
-}
-
-fn log_error(message: &str) {
-    web_sys::console::error_1(&JsValue::from_str(message));
-}
-
-/// Sends an event; tensors go as `Float32Array`s whose buffers are
-/// transferred to the page.
-fn post(scope: &DedicatedWorkerGlobalScope, event: WorkerEvent) {
-    let (encoded, tensors) = encode_event(event);
-    let buffers = Array::new();
-    let transfer = Array::new();
-    for tensor in &tensors {
-        let array = Float32Array::from(tensor.data.as_slice());
-        transfer.push(&array.buffer());
-        buffers.push(&array);
+impl<H: Host> Runtime<H> {
+    pub fn new(host: H, registry: fn(&str) -> Option<LabFactory>) -> Self {
+        Self {
+            host,
+            registry,
+            lab: None,
+            configured: None,
+            datasets: Datasets::default(),
+            loading: Vec::new(),
+            start_when_built: false,
+            queued_hypers: Vec::new(),
+            failure: None,
+            speed: SpeedChoice::Full,
+            unsent: Vec::new(),
+            running: false,
+            slice_scheduled: false,
+            step_credit: 0.0,
+            last_slice_ms: 0.0,
+            last_snapshot_ms: 0.0,
+            last_heavy_ms: 0.0,
+            steps_since_snapshot: 0,
+        }
     }
-    let message = Object::new();
-    let set = |key: &str, value: &JsValue| Reflect::set(&message, &JsValue::from_str(key), value);
-    let encoded = Uint8Array::from(encoded.as_slice());
-    if set("message", &encoded).is_err() || set("buffers", &buffers).is_err() {
-        log_error("DeepPlay worker: could not build a message");
-        return;
-    }
-    if let Err(e) = scope.post_message_with_transfer(&message, &transfer) {
-        log_error(&format!("DeepPlay worker: postMessage failed: {e:?}"));
-    }
-}
 
-impl Runtime {
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    pub fn handle(&mut self, command: Command) {
+        match command {
+            Command::Configure {
+                lab,
+                seed,
+                speed,
+                settings,
+            } => {
+                self.speed = speed;
+                self.start_when_built = false;
+                self.queued_hypers.clear();
+                self.configured = Some(Configured { lab, settings, seed });
+                self.build();
+            }
+            Command::Start => {
+                if self.lab.is_some() {
+                    self.start();
+                } else if self.configured.is_some() && !self.loading.is_empty() {
+                    self.start_when_built = true;
+                    self.send_status();
+                } else {
+                    // Nothing to train (the last build failed): say so, so
+                    // the page does not show a run that is not there.
+                    self.send_error("There is no model to train: change a setting or press Reset.".into());
+                }
+            }
+            Command::Pause => {
+                self.running = false;
+                self.start_when_built = false;
+                if let Some(lab) = &mut self.lab {
+                    lab.settle();
+                }
+                self.send_snapshot(true, false);
+            }
+            Command::StepOnce => {
+                self.running = false;
+                if self.lab.is_some() && self.failure.is_none() {
+                    self.train_one();
+                }
+                self.send_snapshot(true, false);
+            }
+            Command::Reset { seed } => {
+                self.running = false;
+                self.start_when_built = false;
+                if let Some(configured) = &mut self.configured {
+                    configured.seed = seed;
+                }
+                match self.lab.as_mut() {
+                    Some(lab) => {
+                        let result = lab.reset(seed, &self.datasets);
+                        self.after_build(result);
+                    }
+                    None if self.configured.is_some() => self.build(),
+                    None => self.send_error("There is no lab to reset yet: reload the page.".into()),
+                }
+            }
+            Command::SetSpeed(speed) => {
+                self.speed = speed;
+                self.send_snapshot(false, false);
+            }
+            Command::SetHyper(hyper) => {
+                let Some(lab) = &mut self.lab else {
+                    if !self.loading.is_empty() {
+                        self.queued_hypers.push(hyper);
+                    }
+                    return;
+                };
+                match lab.set_hyper(&hyper) {
+                    Ok(Applied::Live) => self.send_snapshot(false, false),
+                    Ok(Applied::Restarted) => self.after_build(Ok(())),
+                    Err(message) => self.host.post(WorkerEvent::Notice(message)),
+                }
+            }
+            Command::Lab(command) => {
+                let Some(lab) = &mut self.lab else { return };
+                match lab.command(&command) {
+                    Ok(Some(reply)) => self.host.post(WorkerEvent::Reply(reply)),
+                    Ok(None) => self.send_snapshot(true, false),
+                    Err(message) => self.host.post(WorkerEvent::Notice(message)),
+                }
+            }
+            Command::ExportWeights => {
+                let result = match &self.lab {
+                    Some(lab) => lab.export_weights(),
+                    None => Err("There are no weights to save yet.".into()),
+                };
+                self.host.post(match result {
+                    Ok((file_name, bytes)) => WorkerEvent::Weights { file_name, bytes },
+                    Err(message) => WorkerEvent::Notice(message),
+                });
+            }
+            Command::ImportWeights { bytes } => {
+                let Some(lab) = &mut self.lab else {
+                    self.host.post(WorkerEvent::Notice(
+                        "There is no model to load weights into yet.".into(),
+                    ));
+                    return;
+                };
+                // A refused file changes nothing: the run goes on as it was.
+                match lab.import_weights(&bytes) {
+                    Ok(()) => {
+                        self.failure = None;
+                        lab.settle();
+                        self.send_snapshot(true, false);
+                    }
+                    Err(message) => self.host.post(WorkerEvent::Notice(message)),
+                }
+            }
+        }
+    }
+
+    /// Builds the configured lab, or fetches the datasets it still needs.
+    fn build(&mut self) {
+        self.running = false;
+        let Some(configured) = &self.configured else { return };
+        let Some(factory) = (self.registry)(&configured.lab) else {
+            let message = format!(
+                "This page asked for a lab named {:?}, which this worker does not have.",
+                configured.lab
+            );
+            self.lab = None;
+            self.send_error(message);
+            return;
+        };
+        let missing: Vec<DatasetId> = factory
+            .datasets
+            .iter()
+            .copied()
+            .filter(|&id| !self.datasets.has(id))
+            .collect();
+        if missing.is_empty() {
+            let result = (factory.build)(&configured.settings, configured.seed, &self.datasets);
+            match result {
+                Ok(lab) => {
+                    self.lab = Some(lab);
+                    self.after_build(Ok(()));
+                    for hyper in std::mem::take(&mut self.queued_hypers) {
+                        self.handle(Command::SetHyper(hyper));
+                    }
+                    if std::mem::take(&mut self.start_when_built) {
+                        self.start();
+                    }
+                }
+                Err(message) => self.after_build(Err(message)),
+            }
+            return;
+        }
+        self.lab = None;
+        for id in missing {
+            if !self.loading.iter().any(|&(l, _)| l == id) {
+                self.loading.push((id, 0.0));
+                self.host.load(id);
+            }
+        }
+        self.send_status();
+    }
+
+    /// A new run began (built, reset or restarted by a setting), or
+    /// building it failed.
+    fn after_build(&mut self, result: Result<(), String>) {
+        self.running = false;
+        self.failure = None;
+        self.unsent.clear();
+        match result {
+            Ok(()) => {
+                if let Some(lab) = &mut self.lab {
+                    // What the page shows first: e.g. the untrained network's test accuracy.
+                    lab.settle();
+                }
+                self.send_snapshot(true, true);
+            }
+            Err(message) => {
+                self.lab = None;
+                self.send_error(message);
+            }
+        }
+    }
+
+    pub fn dataset_progress(&mut self, id: DatasetId, fraction: f32) {
+        if let Some(entry) = self.loading.iter_mut().find(|(l, _)| *l == id) {
+            entry.1 = fraction.clamp(0.0, 1.0);
+            if self.lab.is_none() {
+                self.send_status();
+            }
+        }
+    }
+
+    pub fn dataset_loaded(&mut self, id: DatasetId, result: Result<Dataset, String>) {
+        self.loading.retain(|&(l, _)| l != id);
+        match result {
+            Ok(dataset) => {
+                self.datasets.insert(dataset);
+                if self.lab.is_none() && self.loading.is_empty() {
+                    self.build();
+                }
+            }
+            Err(message) => {
+                self.start_when_built = false;
+                self.send_error(message);
+            }
+        }
+    }
+
+    fn start(&mut self) {
+        let now = self.host.now_ms();
+        self.running = true;
+        self.last_snapshot_ms = now;
+        self.last_slice_ms = now;
+        self.step_credit = 1.0;
+        self.steps_since_snapshot = 0;
+        self.send_snapshot(false, false);
+        self.schedule_slice();
+    }
+
+    /// One step; false when it failed (the failure is kept for the page).
+    fn train_one(&mut self) -> bool {
+        let Some(lab) = &mut self.lab else { return false };
+        match lab.train_step() {
+            Ok(losses) => {
+                let step = lab.step();
+                self.record(step, &losses);
+                true
+            }
+            Err(message) => {
+                self.failure = Some(message);
+                false
+            }
+        }
+    }
+
+    fn record(&mut self, step: u64, losses: &Losses) {
+        for &(name, value) in losses {
+            let series = match self.unsent.iter().position(|s| s.name == name) {
+                Some(i) => &mut self.unsent[i],
+                None => {
+                    self.unsent.push(LossSeries {
+                        name: name.to_string(),
+                        ..LossSeries::default()
+                    });
+                    let last = self.unsent.len() - 1;
+                    &mut self.unsent[last]
+                }
+            };
+            series.latest = value;
+            series.new_points.push((step, value));
+        }
+    }
+
     fn send_snapshot(&mut self, heavy: bool, fresh_run: bool) {
-        let now = now_ms(&self.scope);
+        let now = self.host.now_ms();
         let elapsed = now - self.last_snapshot_ms;
-        let snapshot = match &mut self.trainer {
-            Some(trainer) => {
-                let mut snapshot = trainer.snapshot(heavy, fresh_run);
-                snapshot.fresh_run = fresh_run;
+        let mut snapshot = match &mut self.lab {
+            Some(lab) => {
+                let mut snapshot = lab.snapshot(heavy, fresh_run);
+                snapshot.step = lab.step();
                 snapshot
             }
             None => Snapshot::default(),
         };
-        let steps_per_second = if self.running && elapsed > 0.0 {
+        snapshot.losses = self
+            .unsent
+            .iter_mut()
+            .map(|s| LossSeries {
+                name: s.name.clone(),
+                latest: s.latest,
+                new_points: std::mem::take(&mut s.new_points),
+            })
+            .collect();
+        snapshot.fresh_run = fresh_run;
+        snapshot.running = self.running;
+        snapshot.error = self.failure.clone();
+        snapshot.steps_per_second = if self.running && elapsed > 0.0 {
             (self.steps_since_snapshot as f64 * 1000.0 / elapsed) as f32
         } else {
             0.0
-        };
-        let snapshot = Snapshot {
-            running: self.running,
-            steps_per_second,
-            ..snapshot
         };
         self.last_snapshot_ms = now;
         self.steps_since_snapshot = 0;
         if heavy {
             self.last_heavy_ms = now;
         }
-        post(&self.scope, WorkerEvent::Snapshot(snapshot));
+        self.host.post(WorkerEvent::Snapshot(snapshot));
+    }
+
+    /// Tells the page what is loading and how far it got.
+    fn send_status(&mut self) {
+        let Some(&(id, progress)) = self.loading.first() else {
+            return;
+        };
+        let then = if self.start_when_built {
+            " Training starts as soon as it has arrived."
+        } else {
+            ""
+        };
+        let status = Status {
+            text: format!("Loading {}\u{2026} {:.0}%.{then}", id.label(), 100.0 * progress),
+            progress: Some(progress),
+        };
+        self.host.post(WorkerEvent::Snapshot(Snapshot {
+            losses: Vec::new(),
+            fresh_run: true,
+            status: Some(status),
+            ..Snapshot::default()
+        }));
     }
 
     fn send_error(&mut self, message: String) {
         self.running = false;
-        post(
-            &self.scope,
-            WorkerEvent::Snapshot(Snapshot {
-                error: Some(message),
-                loss: f32::NAN,
-                ..Snapshot::default()
-            }),
-        );
+        self.host.post(WorkerEvent::Snapshot(Snapshot {
+            error: Some(message),
+            ..Snapshot::default()
+        }));
     }
 
     fn schedule_slice(&mut self) {
-        if self.running && !self.slice_scheduled {
-            self.slice_scheduled = true;
-            let throttled = self
-                .trainer
-                .as_ref()
-                .is_some_and(|t| t.speed().steps_per_second().is_some());
-            if throttled {
-                // About one frame: the limited rate is reached in small doses.
-                let scheduled = self
-                    .scope
-                    .set_timeout_with_callback_and_timeout_and_arguments_0(&self.delayed_slice, 16);
-                if scheduled.is_err() {
-                    log_error("DeepPlay worker: could not schedule training");
-                    self.slice_scheduled = false;
-                    self.running = false;
-                }
-            } else if let Err(e) = self.channel.port2().post_message(&JsValue::NULL) {
-                log_error(&format!("DeepPlay worker: could not schedule training: {e:?}"));
-                self.slice_scheduled = false;
-                self.running = false;
-            }
+        if !self.running || self.slice_scheduled {
+            return;
         }
-    }
-
-    /// Replaces the trainer; on failure reports it and keeps none.
-    fn rebuild(&mut self, result: Result<Lab, String>) {
-        self.running = false;
-        match result {
-            Ok(trainer) => {
-                self.trainer = Some(trainer);
-                self.send_snapshot(true, true);
-            }
-            Err(message) => {
-                self.trainer = None;
-                self.send_error(message);
-            }
-        }
-    }
-
-    fn handle(&mut self, command: Command) {
-        match command {
-            Command::Configure(config) => {
-                self.cnn_settings = None;
-                self.rebuild(PlaygroundTrainer::new(config).map(|t| Lab::Playground(Box::new(t))))
-            }
-            Command::ConfigureCnn(settings) => self.configure_cnn(settings),
-            Command::Probe { index } => {
-                if let Some(Lab::Cnn(lab)) = &mut self.trainer {
-                    lab.set_probe(index);
-                    self.send_snapshot(true, false);
-                }
-            }
-            Command::ExportWeights => {
-                if let Some(lab) = &self.trainer {
-                    let (file_name, bytes) = lab.export_weights();
-                    post(&self.scope, WorkerEvent::Weights { file_name, bytes });
-                }
-            }
-            Command::ImportWeights { bytes } => {
-                self.running = false;
-                let Some(lab) = &mut self.trainer else {
-                    self.send_error("There is no model to load weights into yet.".into());
-                    return;
-                };
-                match lab.import_weights(&bytes) {
-                    Ok(()) => {
-                        self.finish_evaluation();
-                        self.send_snapshot(true, false);
-                    }
-                    Err(message) => {
-                        // Keep the run on screen; only add the explanation.
-                        let mut snapshot = lab.snapshot(false, false);
-                        snapshot.error = Some(message);
-                        post(&self.scope, WorkerEvent::Snapshot(snapshot));
-                    }
-                }
-            }
-            Command::Classify { ink } => {
-                if let Some(Lab::Cnn(lab)) = &self.trainer {
-                    match lab.classify(&ink) {
-                        Ok(probabilities) => post(&self.scope, WorkerEvent::Prediction { probabilities }),
-                        Err(message) => {
-                            log_error(&format!("DeepPlay worker: could not classify the drawing: {message}"))
-                        }
-                    }
-                }
-            }
-            Command::Start => {
-                if self.trainer.is_some() {
-                    self.running = true;
-                    self.last_snapshot_ms = now_ms(&self.scope);
-                    self.last_slice_ms = self.last_snapshot_ms;
-                    self.step_credit = 1.0;
-                    self.steps_since_snapshot = 0;
-                    self.send_snapshot(false, false);
-                    self.schedule_slice();
-                } else {
-                    // Nothing to train (the last configure failed): say so,
-                    // so the page does not show a run that is not there.
-                    self.send_error("There is no model to train: change a setting or press Reset.".into());
-                }
-            }
-            Command::Pause => {
-                self.running = false;
-                self.finish_evaluation();
-                self.send_snapshot(true, false);
-            }
-            Command::StepOnce => {
-                self.running = false;
-                if let Some(trainer) = &mut self.trainer {
-                    // A failed step leaves its message in the snapshot.
-                    let _ = trainer.train_step();
-                }
-                self.finish_evaluation();
-                self.send_snapshot(true, false);
-            }
-            Command::Reset { seed } => match self.trainer.take() {
-                Some(mut lab) => {
-                    let result = lab.reset(seed).map(|()| lab);
-                    self.rebuild(result);
-                }
-                None => match self.cnn_settings.clone() {
-                    Some(settings) => self.configure_cnn(CnnSettings { seed, ..settings }),
-                    None => self.rebuild(
-                        PlaygroundTrainer::new(PlaygroundConfig {
-                            seed,
-                            ..PlaygroundConfig::default()
-                        })
-                        .map(|t| Lab::Playground(Box::new(t))),
-                    ),
-                },
-            },
-            Command::SetHyper(hyper) => {
-                let restarts = hyper.restarts_run();
-                let Some(trainer) = &mut self.trainer else {
-                    return;
-                };
-                match trainer.set_hyper(hyper) {
-                    Ok(()) if restarts => {
-                        self.running = false;
-                        self.send_snapshot(true, true);
-                    }
-                    Ok(()) => self.send_snapshot(false, false),
-                    Err(message) => self.send_error(message),
-                }
-            }
+        self.slice_scheduled = true;
+        // Under a speed limit, about one frame: the rate is reached in small doses.
+        let delay = self.speed.steps_per_second().map(|_| 16);
+        if let Err(message) = self.host.schedule_slice(delay) {
+            self.host
+                .log_error(&format!("DeepPlay worker: could not schedule training: {message}"));
+            self.slice_scheduled = false;
+            self.running = false;
         }
     }
 
     /// One slice of training.
-    fn run_slice(&mut self) {
+    pub fn run_slice(&mut self) {
         self.slice_scheduled = false;
-        if !self.running {
-            return;
-        }
-        let Some(trainer) = &mut self.trainer else {
+        if !self.running || self.lab.is_none() {
             self.running = false;
             return;
-        };
-        let start = now_ms(&self.scope);
+        }
+        let start = self.host.now_ms();
         // Under a speed limit, train only the steps earned since the last
         // slice (at most a tenth of a second's worth, so no bursts).
-        let budget = match trainer.speed().steps_per_second() {
+        let budget = match self.speed.steps_per_second() {
             None => u64::MAX,
             Some(rate) => {
                 let earned = rate * (start - self.last_slice_ms).max(0.0) / 1000.0;
@@ -308,188 +445,543 @@ impl Runtime {
             }
         };
         self.last_slice_ms = start;
-        let mut failed = false;
         let mut trained = 0;
         while trained < budget {
-            if trainer.train_step().is_err() {
-                failed = true;
-                break;
+            if !self.train_one() {
+                // The failure goes out with the snapshot.
+                self.running = false;
+                self.send_snapshot(true, false);
+                return;
             }
             trained += 1;
             self.steps_since_snapshot += 1;
-            if now_ms(&self.scope) - start >= TRAIN_SLICE_MS {
+            if self.host.now_ms() - start >= TRAIN_SLICE_MS {
                 break;
             }
         }
-        let now = now_ms(&self.scope);
-        if failed {
-            // The trainer's snapshot carries the explanation.
-            self.running = false;
-            self.send_snapshot(true, false);
-            return;
+        if let Some(lab) = &mut self.lab {
+            lab.background(self.host.now_ms());
         }
-        // The CNN lab measures test accuracy a chunk at a time between slices.
-        if now - self.last_eval_ms >= EVAL_INTERVAL_MS {
-            if let Some(Lab::Cnn(lab)) = &mut self.trainer {
-                lab.evaluate_chunk();
-                self.last_eval_ms = now_ms(&self.scope);
-            }
-        }
+        let now = self.host.now_ms();
         if now - self.last_snapshot_ms >= SNAPSHOT_INTERVAL_MS {
             let heavy = now - self.last_heavy_ms >= HEAVY_TENSOR_INTERVAL_MS;
             self.send_snapshot(heavy, false);
         }
         self.schedule_slice();
     }
+}
 
-    /// When training stops, measure the test split again with the weights
-    /// the page is now showing.
-    fn finish_evaluation(&mut self) {
-        if let Some(Lab::Cnn(lab)) = &mut self.trainer {
-            lab.evaluate_all();
-        }
+#[cfg(target_arch = "wasm32")]
+pub use browser::start;
+
+/// The runtime in a dedicated worker: `postMessage`, a `MessageChannel`
+/// for zero-delay slices (unlike `setTimeout(0)`, not clamped to 4 ms),
+/// `setTimeout` under a speed limit, and `fetch` for datasets.
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use std::cell::RefCell;
+
+    use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+    use super::{DatasetId, Host, Runtime};
+    use crate::worker::protocol::{decode_command, encode_event, WorkerEvent};
+
+    pub struct WorkerHost {
+        scope: DedicatedWorkerGlobalScope,
+        /// `port2.postMessage` schedules a slice; `port1` runs it.
+        channel: MessageChannel,
+        delayed_slice: js_sys::Function,
     }
 
-    /// Builds the CNN lab, first fetching MNIST if this worker has not yet.
-    fn configure_cnn(&mut self, settings: CnnSettings) {
-        self.running = false;
-        self.cnn_settings = Some(settings.clone());
-        if let Some(data) = &self.mnist {
-            let result = CnnLab::new(settings, data.clone()).map(|lab| Lab::Cnn(Box::new(lab)));
-            self.rebuild(result);
-            if let Some(Lab::Cnn(_)) = &self.trainer {
-                // Test accuracy of the untrained network, so the page has a starting point.
-                self.finish_evaluation();
-                self.send_snapshot(true, false);
-            }
-            return;
-        }
-        self.trainer = None;
-        post(
-            &self.scope,
-            WorkerEvent::Snapshot(Snapshot {
-                status: Some("Loading 10,000 handwritten digits (1.6 MB)…".into()),
-                loss: f32::NAN,
-                fresh_run: true,
-                ..Snapshot::default()
-            }),
-        );
-        if self.mnist_loading {
-            return;
-        }
-        self.mnist_loading = true;
-        let scope = self.scope.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = load_mnist(&scope).await;
-            with_runtime(|runtime| {
-                runtime.mnist_loading = false;
-                match result {
-                    Ok(data) => {
-                        runtime.mnist = Some(Rc::new(data));
-                        if let Some(settings) = runtime.cnn_settings.clone() {
-                            runtime.configure_cnn(settings);
-                        }
-                    }
-                    Err(message) => runtime.send_error(message),
+    thread_local! {
+        static RUNTIME: RefCell<Option<Runtime<WorkerHost>>> = const { RefCell::new(None) };
+    }
+
+    fn log_error(message: &str) {
+        web_sys::console::error_1(&JsValue::from_str(message));
+    }
+
+    fn with_runtime(f: impl FnOnce(&mut Runtime<WorkerHost>)) {
+        RUNTIME.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut guard) => {
+                if let Some(runtime) = guard.as_mut() {
+                    f(runtime);
                 }
-            });
+            }
+            Err(_) => log_error("DeepPlay worker: re-entered while busy"),
         });
     }
-}
 
-async fn fetch_bytes(scope: &DedicatedWorkerGlobalScope, url: &str) -> Result<Vec<u8>, String> {
-    let failed = |what: &str| format!("Could not load {url}: {what}. Check your connection and reload the page.");
-    let response = wasm_bindgen_futures::JsFuture::from(scope.fetch_with_str(url))
-        .await
-        .map_err(|e| failed(&format!("{e:?}")))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| failed("not a response"))?;
-    if !response.ok() {
-        return Err(failed(&format!("the server answered {}", response.status())));
-    }
-    let buffer = response.array_buffer().map_err(|e| failed(&format!("{e:?}")))?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
-        .await
-        .map_err(|e| failed(&format!("{e:?}")))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
+    impl Host for WorkerHost {
+        fn now_ms(&self) -> f64 {
+            self.scope.performance().map(|p| p.now()).unwrap_or(0.0)
+        }
 
-async fn load_mnist(scope: &DedicatedWorkerGlobalScope) -> Result<Mnist, String> {
-    let images = fetch_bytes(scope, MNIST_IMAGES_URL).await?;
-    let labels = fetch_bytes(scope, MNIST_LABELS_URL).await?;
-    Mnist::from_gzip(&images, &labels).map_err(|e| format!("The MNIST files are damaged ({e}). Reload the page."))
-}
-
-fn with_runtime(f: impl FnOnce(&mut Runtime)) {
-    RUNTIME.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut guard) => {
-            if let Some(runtime) = guard.as_mut() {
-                f(runtime);
+        /// Tensors go as `Float32Array`s whose buffers are transferred.
+        fn post(&self, event: WorkerEvent) {
+            let (encoded, tensors) = encode_event(event);
+            let buffers = Array::new();
+            let transfer = Array::new();
+            for tensor in &tensors {
+                let array = Float32Array::from(tensor.data.as_slice());
+                transfer.push(&array.buffer());
+                buffers.push(&array);
+            }
+            let message = Object::new();
+            let set = |key: &str, value: &JsValue| Reflect::set(&message, &JsValue::from_str(key), value);
+            let encoded = Uint8Array::from(encoded.as_slice());
+            if set("message", &encoded).is_err() || set("buffers", &buffers).is_err() {
+                log_error("DeepPlay worker: could not build a message");
+                return;
+            }
+            if let Err(e) = self.scope.post_message_with_transfer(&message, &transfer) {
+                log_error(&format!("DeepPlay worker: postMessage failed: {e:?}"));
             }
         }
-        Err(_) => log_error("DeepPlay worker: re-entered while busy"),
-    });
-}
 
-/// The worker binary's entry point: installs the handlers and tells the
-/// page it is ready.
-pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        log_error(&format!(
-            "DeepPlay training worker stopped on an internal error: {info}. \
-             The page restarts the worker."
-        ));
-    }));
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let channel = match MessageChannel::new() {
-        Ok(channel) => channel,
-        Err(e) => {
-            log_error(&format!("DeepPlay worker: no MessageChannel: {e:?}"));
-            return;
+        fn schedule_slice(&self, delay_ms: Option<i32>) -> Result<(), String> {
+            match delay_ms {
+                Some(delay) => self
+                    .scope
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&self.delayed_slice, delay)
+                    .map(|_| ()),
+                None => self.channel.port2().post_message(&JsValue::NULL),
+            }
+            .map_err(|e| format!("{e:?}"))
         }
-    };
 
-    let on_slice = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
-        with_runtime(Runtime::run_slice);
-    });
-    channel.port1().set_onmessage(Some(on_slice.as_ref().unchecked_ref()));
-    // The handlers live as long as the worker.
-    on_slice.forget();
+        fn load(&self, id: DatasetId) {
+            let scope = self.scope.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = fetch_dataset(&scope, id).await;
+                with_runtime(|runtime| runtime.dataset_loaded(id, result));
+            });
+        }
 
-    let on_timeout = Closure::<dyn FnMut()>::new(move || with_runtime(Runtime::run_slice));
-    let delayed_slice: js_sys::Function = on_timeout.as_ref().unchecked_ref::<js_sys::Function>().clone();
-    on_timeout.forget();
+        fn log_error(&self, message: &str) {
+            log_error(message);
+        }
+    }
 
-    let on_command = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Ok(bytes) = event.data().dyn_into::<Uint8Array>() else {
-            log_error("DeepPlay worker: ignored a message that is not a Uint8Array");
-            return;
+    fn failed(url: &str, what: &str) -> String {
+        format!("Could not load {url}: {what}. Check your connection and reload the page.")
+    }
+
+    /// Fetches every file of a dataset, reporting progress by bytes.
+    async fn fetch_dataset(scope: &DedicatedWorkerGlobalScope, id: DatasetId) -> Result<super::Dataset, String> {
+        let files = id.files();
+        let total: u64 = files.iter().map(|&(_, size)| size).sum();
+        let mut done = 0u64;
+        let mut contents = Vec::with_capacity(files.len());
+        for &(url, _) in files {
+            let bytes = fetch_bytes(scope, url, |received| {
+                let fraction = (done + received) as f32 / total.max(1) as f32;
+                with_runtime(|runtime| runtime.dataset_progress(id, fraction.min(0.99)));
+            })
+            .await?;
+            done += bytes.len() as u64;
+            contents.push(bytes);
+        }
+        id.decode(&contents)
+    }
+
+    async fn fetch_bytes(
+        scope: &DedicatedWorkerGlobalScope,
+        url: &str,
+        progress: impl Fn(u64),
+    ) -> Result<Vec<u8>, String> {
+        use wasm_bindgen_futures::JsFuture;
+        let response = JsFuture::from(scope.fetch_with_str(url))
+            .await
+            .map_err(|e| failed(url, &format!("{e:?}")))?;
+        let response: web_sys::Response = response.dyn_into().map_err(|_| failed(url, "not a response"))?;
+        if !response.ok() {
+            return Err(failed(url, &format!("the server answered {}", response.status())));
+        }
+        let Some(body) = response.body() else {
+            return Ok(Vec::new());
         };
-        match decode_command(&bytes.to_vec()) {
-            Ok(command) => with_runtime(|runtime| runtime.handle(command)),
-            Err(message) => log_error(&message),
+        let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = JsFuture::from(reader.read())
+                .await
+                .map_err(|e| failed(url, &format!("{e:?}")))?;
+            let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+                .map(|d| d.is_truthy())
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            if let Ok(value) = Reflect::get(&chunk, &JsValue::from_str("value")) {
+                if let Some(array) = value.dyn_ref::<Uint8Array>() {
+                    bytes.extend_from_slice(&array.to_vec());
+                    progress(bytes.len() as u64);
+                }
+            }
         }
-    });
-    scope.set_onmessage(Some(on_command.as_ref().unchecked_ref()));
-    on_command.forget();
+        Ok(bytes)
+    }
 
-    RUNTIME.with(|cell| {
-        *cell.borrow_mut() = Some(Runtime {
+    /// The worker binary's entry point: installs the handlers and tells the
+    /// page it is ready.
+    pub fn start() {
+        std::panic::set_hook(Box::new(|info| {
+            log_error(&format!(
+                "DeepPlay training worker stopped on an internal error: {info}. \
+                 The page restarts the worker."
+            ));
+        }));
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let channel = match MessageChannel::new() {
+            Ok(channel) => channel,
+            Err(e) => {
+                log_error(&format!("DeepPlay worker: no MessageChannel: {e:?}"));
+                return;
+            }
+        };
+
+        let on_slice = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            with_runtime(Runtime::run_slice);
+        });
+        channel.port1().set_onmessage(Some(on_slice.as_ref().unchecked_ref()));
+        // The handlers live as long as the worker.
+        on_slice.forget();
+
+        let on_timeout = Closure::<dyn FnMut()>::new(move || with_runtime(Runtime::run_slice));
+        let delayed_slice: js_sys::Function = on_timeout.as_ref().unchecked_ref::<js_sys::Function>().clone();
+        on_timeout.forget();
+
+        let on_command = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Ok(bytes) = event.data().dyn_into::<Uint8Array>() else {
+                log_error("DeepPlay worker: ignored a message that is not a Uint8Array");
+                return;
+            };
+            match decode_command(&bytes.to_vec()) {
+                Ok(command) => with_runtime(|runtime| runtime.handle(command)),
+                Err(message) => log_error(&message),
+            }
+        });
+        scope.set_onmessage(Some(on_command.as_ref().unchecked_ref()));
+        on_command.forget();
+
+        let host = WorkerHost {
             scope: scope.clone(),
             channel,
             delayed_slice,
-            step_credit: 0.0,
-            last_slice_ms: 0.0,
-            trainer: None,
-            mnist: None,
-            mnist_loading: false,
-            cnn_settings: None,
-            last_eval_ms: 0.0,
-            running: false,
-            slice_scheduled: false,
-            last_snapshot_ms: 0.0,
-            last_heavy_ms: 0.0,
-            steps_since_snapshot: 0,
+        };
+        RUNTIME.with(|cell| {
+            *cell.borrow_mut() = Some(Runtime::new(host, crate::labs::worker_lab));
         });
-    });
-    post(&scope, WorkerEvent::Ready);
+        with_runtime(|runtime| runtime.host().post(WorkerEvent::Ready));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use deepplay_core::data::mnist::Mnist;
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::worker::lab::Lab;
+    use crate::worker::protocol::{encode, LabProtocol};
+
+    /// A host whose clock moves 1 ms each time it is read, and which
+    /// records what the runtime posts, schedules and fetches.
+    #[derive(Default)]
+    struct FakeHost {
+        clock: Cell<f64>,
+        events: RefCell<Vec<WorkerEvent>>,
+        slices: Cell<u32>,
+        loads: RefCell<Vec<DatasetId>>,
+    }
+
+    impl Host for Rc<FakeHost> {
+        fn now_ms(&self) -> f64 {
+            self.clock.set(self.clock.get() + 1.0);
+            self.clock.get()
+        }
+        fn post(&self, event: WorkerEvent) {
+            self.events.borrow_mut().push(event);
+        }
+        fn schedule_slice(&self, _delay_ms: Option<i32>) -> Result<(), String> {
+            self.slices.set(self.slices.get() + 1);
+            Ok(())
+        }
+        fn load(&self, id: DatasetId) {
+            self.loads.borrow_mut().push(id);
+        }
+        fn log_error(&self, message: &str) {
+            panic!("logged: {message}");
+        }
+    }
+
+    impl FakeHost {
+        fn snapshots(&self) -> Vec<Snapshot> {
+            self.events
+                .borrow()
+                .iter()
+                .filter_map(|e| match e {
+                    WorkerEvent::Snapshot(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+        fn last_snapshot(&self) -> Snapshot {
+            self.snapshots().pop().expect("a snapshot")
+        }
+        fn notices(&self) -> Vec<String> {
+            self.events
+                .borrow()
+                .iter()
+                .filter_map(|e| match e {
+                    WorkerEvent::Notice(m) => Some(m.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    /// A lab that needs MNIST and trains two "models" whose losses are the
+    /// step and minus the step; it fails at step `fail_at` and refuses to
+    /// be built with `fail_at == 0`.
+    struct TwoCounters {
+        settings: CounterSettings,
+        seed: u64,
+        step: u64,
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct CounterSettings {
+        fail_at: u64,
+    }
+
+    struct CounterProtocol;
+
+    impl LabProtocol for CounterProtocol {
+        const SLUG: &'static str = "counters";
+        type Settings = CounterSettings;
+        type Hyper = u64;
+        type Command = ();
+        type Reply = u64;
+    }
+
+    impl Lab for TwoCounters {
+        type Protocol = CounterProtocol;
+        const DATASETS: &'static [DatasetId] = &[DatasetId::Mnist];
+
+        fn build(settings: CounterSettings, seed: u64, data: &Datasets) -> Result<Self, String> {
+            data.mnist()?;
+            if settings.fail_at == 0 {
+                return Err("cannot build with fail_at 0".into());
+            }
+            Ok(Self {
+                settings,
+                seed,
+                step: 0,
+            })
+        }
+        fn settings(&self) -> &CounterSettings {
+            &self.settings
+        }
+        fn step(&self) -> u64 {
+            self.step
+        }
+        fn train_step(&mut self) -> Result<Losses, String> {
+            if self.step + 1 >= self.settings.fail_at {
+                return Err("diverged; press Reset".into());
+            }
+            self.step += 1;
+            Ok(vec![("first", self.step as f32), ("second", -(self.step as f32))])
+        }
+        fn snapshot(&mut self, _heavy: bool, _fresh_run: bool) -> Snapshot {
+            Snapshot {
+                integers: vec![("seed".into(), self.seed)],
+                ..Snapshot::default()
+            }
+        }
+        fn set_hyper(&mut self, fail_at: u64) -> Result<Applied, String> {
+            self.settings.fail_at = fail_at;
+            Ok(Applied::Live)
+        }
+        fn command(&mut self, _: ()) -> Result<Option<u64>, String> {
+            Ok(Some(self.step))
+        }
+        fn export_weights(&self) -> Result<(String, Vec<u8>), String> {
+            Ok(("w".into(), vec![1]))
+        }
+        fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+            if bytes == b"good" {
+                Ok(())
+            } else {
+                Err("Could not load these weights".into())
+            }
+        }
+    }
+
+    fn registry(slug: &str) -> Option<LabFactory> {
+        (slug == CounterProtocol::SLUG).then(LabFactory::of::<TwoCounters>)
+    }
+
+    fn mnist() -> Dataset {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
+        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
+        let mnist = Mnist::from_gzip(
+            &read("mnist-10k-images-idx3-ubyte.gz"),
+            &read("mnist-10k-labels-idx1-ubyte.gz"),
+        )
+        .expect("the shipped files decode");
+        Dataset::Mnist(Rc::new(mnist))
+    }
+
+    fn configure(fail_at: u64, seed: u64) -> Command {
+        Command::Configure {
+            lab: CounterProtocol::SLUG.into(),
+            seed,
+            speed: SpeedChoice::Full,
+            settings: encode(&CounterSettings { fail_at }),
+        }
+    }
+
+    fn runtime() -> (Runtime<Rc<FakeHost>>, Rc<FakeHost>) {
+        let host = Rc::new(FakeHost::default());
+        (Runtime::new(host.clone(), registry), host)
+    }
+
+    #[test]
+    fn start_while_the_data_loads_is_queued_with_progress_and_the_data_is_fetched_once() {
+        let (mut rt, host) = runtime();
+        rt.handle(configure(1000, 5));
+        rt.handle(configure(1000, 6));
+        assert_eq!(*host.loads.borrow(), vec![DatasetId::Mnist], "fetched once");
+        let status = host.last_snapshot().status.expect("a loading status");
+        assert!(status.text.contains("MNIST"), "{}", status.text);
+        rt.handle(Command::Start);
+        rt.dataset_progress(DatasetId::Mnist, 0.5);
+        let loading = host.last_snapshot();
+        assert!(loading.error.is_none(), "Start while loading is not an error");
+        let status = loading.status.unwrap();
+        assert_eq!(status.progress, Some(0.5));
+        assert!(
+            status.text.contains("50%") && status.text.contains("starts as soon"),
+            "{}",
+            status.text
+        );
+        rt.handle(Command::SetHyper(encode(&2000u64)));
+
+        rt.dataset_loaded(DatasetId::Mnist, Ok(mnist()));
+        let built = host.last_snapshot();
+        assert!(built.running && built.status.is_none(), "the queued Start ran");
+        assert_eq!(built.integer("seed"), Some(6), "the latest configuration was built");
+        assert!(host.slices.get() >= 1);
+        // The hyperparameter sent while loading was applied: no failure at 1000.
+        for _ in 0..100 {
+            rt.run_slice();
+        }
+        assert!(host.last_snapshot().error.is_none());
+        // A second lab needing MNIST does not fetch it again.
+        rt.handle(configure(1000, 7));
+        assert_eq!(host.loads.borrow().len(), 1);
+        assert_eq!(host.last_snapshot().integer("seed"), Some(7));
+    }
+
+    #[test]
+    fn slices_report_every_named_loss_once_in_order() {
+        let (mut rt, host) = runtime();
+        rt.dataset_loaded(DatasetId::Mnist, Ok(mnist()));
+        rt.handle(configure(1_000_000, 1));
+        rt.handle(Command::Start);
+        for _ in 0..20 {
+            rt.run_slice();
+        }
+        rt.handle(Command::Pause);
+        let snapshots = host.snapshots();
+        let last = snapshots.last().unwrap();
+        assert!(!last.running);
+        let step = last.step;
+        assert!(step > 20, "{step} steps");
+        let names: Vec<&str> = last.losses.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"]);
+        assert_eq!(last.loss(), step as f32);
+        let points: Vec<(u64, f32)> = snapshots
+            .iter()
+            .flat_map(|s| s.series("second").map(|l| l.new_points.clone()).unwrap_or_default())
+            .collect();
+        let expected: Vec<(u64, f32)> = (1..=step).map(|i| (i, -(i as f32))).collect();
+        assert_eq!(points, expected, "every step once, none twice");
+    }
+
+    #[test]
+    fn a_failed_step_stops_training_and_reset_rebuilds_the_configured_lab() {
+        let (mut rt, host) = runtime();
+        rt.dataset_loaded(DatasetId::Mnist, Ok(mnist()));
+        rt.handle(configure(3, 1));
+        rt.handle(Command::Start);
+        for _ in 0..3 {
+            rt.run_slice();
+        }
+        let failed = host.last_snapshot();
+        assert!(!failed.running && failed.step == 2);
+        assert!(failed.error.as_deref().unwrap().contains("diverged"));
+        rt.handle(Command::StepOnce);
+        assert_eq!(host.last_snapshot().step, 2, "a failed lab does not step again");
+        rt.handle(Command::Reset { seed: 9 });
+        let reset = host.last_snapshot();
+        assert!(reset.fresh_run && reset.error.is_none() && reset.losses.is_empty());
+        assert_eq!(reset.integer("seed"), Some(9));
+
+        // A configuration that cannot be built leaves no lab; Start says
+        // so; Reset builds that same lab again (not some other one).
+        rt.handle(configure(0, 1));
+        assert!(host.last_snapshot().error.unwrap().contains("cannot build"));
+        rt.handle(Command::Start);
+        assert!(host.last_snapshot().error.unwrap().contains("no model to train"));
+        rt.handle(Command::Reset { seed: 4 });
+        assert!(host.last_snapshot().error.unwrap().contains("cannot build"));
+    }
+
+    #[test]
+    fn refused_files_and_commands_leave_the_run_going() {
+        let (mut rt, host) = runtime();
+        rt.dataset_loaded(DatasetId::Mnist, Ok(mnist()));
+        rt.handle(configure(1_000_000, 1));
+        rt.handle(Command::Start);
+        rt.run_slice();
+        rt.handle(Command::ImportWeights {
+            bytes: b"junk".to_vec(),
+        });
+        assert_eq!(host.notices(), ["Could not load these weights"]);
+        rt.run_slice();
+        assert!(host.last_snapshot().running, "still training after a refused file");
+        rt.handle(Command::Lab(encode(&())));
+        assert!(matches!(host.events.borrow().last(), Some(WorkerEvent::Reply(_))));
+        rt.handle(Command::SetHyper(vec![]));
+        assert_eq!(
+            host.notices().len(),
+            2,
+            "an undecodable hyperparameter is refused politely"
+        );
+        rt.handle(Command::ExportWeights);
+        assert!(matches!(host.events.borrow().last(), Some(WorkerEvent::Weights { .. })));
+    }
+
+    #[test]
+    fn an_unknown_lab_is_an_error_not_a_panic() {
+        let (mut rt, host) = runtime();
+        rt.handle(Command::Configure {
+            lab: "nope".into(),
+            seed: 1,
+            speed: SpeedChoice::Full,
+            settings: vec![],
+        });
+        assert!(host.last_snapshot().error.unwrap().contains("nope"));
+        rt.handle(Command::ExportWeights);
+        assert_eq!(host.notices().len(), 1);
+    }
 }

@@ -1,6 +1,6 @@
-//! The 2-D playground's training state: data, model, optimizer, minibatches,
-//! and the snapshot a page draws. Plain Rust (no browser), so it is tested
-//! natively; [`super::runtime`] drives it inside the worker.
+//! The 2-D playground's trainer: data, model, optimizer, minibatches, and
+//! the snapshot the page draws. Plain Rust (no browser), so it is tested
+//! natively; the worker's runtime drives it through [`Lab`].
 
 use deepplay_core::data::synthetic::{Dataset2d, DatasetKind};
 use deepplay_core::layers::Activation;
@@ -9,9 +9,10 @@ use deepplay_core::optim::Optimizer;
 use deepplay_core::{Rng, Tensor};
 use ndarray::IxDyn;
 
-use super::protocol::{
-    ActivationChoice, DatasetChoice, Hyper, NamedTensor, OptimizerChoice, PlaygroundConfig, Snapshot,
-};
+use super::protocol::{metrics, tensors, ActivationChoice, DatasetChoice, Hyper, PlaygroundProtocol, PlaygroundSettings};
+use crate::worker::datasets::Datasets;
+use crate::worker::lab::{Applied, Lab, Losses};
+use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
 
 /// Points generated per class.
 pub const POINTS_PER_CLASS: usize = 150;
@@ -19,7 +20,8 @@ pub const POINTS_PER_CLASS: usize = 150;
 pub const GRID: usize = 96;
 
 pub struct PlaygroundTrainer {
-    config: PlaygroundConfig,
+    config: PlaygroundSettings,
+    seed: u64,
     rng: Rng,
     dataset: Dataset2d,
     /// Half the side of the square the page shows, in data units.
@@ -27,9 +29,6 @@ pub struct PlaygroundTrainer {
     model: Mlp,
     optimizer: Optimizer,
     step: u64,
-    last_loss: f32,
-    /// `(step, loss)` not yet sent to the page.
-    unsent_losses: Vec<(u64, f32)>,
     /// A shuffled order of the points; minibatches walk through it.
     order: Vec<usize>,
     cursor: usize,
@@ -69,8 +68,8 @@ fn points_tensor(points: &[[f32; 2]]) -> Tensor {
 }
 
 impl PlaygroundTrainer {
-    pub fn new(config: PlaygroundConfig) -> Result<Self, String> {
-        let mut rng = Rng::new(config.seed);
+    pub fn new(config: PlaygroundSettings, seed: u64) -> Result<Self, String> {
+        let mut rng = Rng::new(seed);
         let dataset = Dataset2d::generate(dataset_kind(config.dataset), POINTS_PER_CLASS, config.noise, &mut rng);
         if dataset.points.is_empty() || dataset.classes < 2 {
             return Err("The dataset came out empty.".into());
@@ -99,13 +98,12 @@ impl PlaygroundTrainer {
         Ok(Self {
             optimizer: optimizer(config.optimizer, config.learning_rate),
             config,
+            seed,
             rng,
             dataset,
             extent,
             model,
             step: 0,
-            last_loss: f32::NAN,
-            unsent_losses: Vec::new(),
             order,
             cursor: 0,
             batch_points: Vec::new(),
@@ -129,7 +127,7 @@ impl PlaygroundTrainer {
         Ok(())
     }
 
-    pub fn config(&self) -> &PlaygroundConfig {
+    pub fn config(&self) -> &PlaygroundSettings {
         &self.config
     }
 
@@ -141,18 +139,8 @@ impl PlaygroundTrainer {
         self.diverged.as_deref()
     }
 
-    /// Starts over from `seed`: new data, new weights, step 0.
-    pub fn reset(&mut self, seed: u64) -> Result<(), String> {
-        let config = PlaygroundConfig {
-            seed,
-            ..self.config.clone()
-        };
-        *self = Self::new(config)?;
-        Ok(())
-    }
-
     /// Applies one change; data or architecture changes start a new run.
-    pub fn set_hyper(&mut self, hyper: Hyper) -> Result<(), String> {
+    pub fn set_hyper(&mut self, hyper: Hyper) -> Result<Applied, String> {
         let mut config = self.config.clone();
         match hyper {
             Hyper::LearningRate(lr) => {
@@ -161,32 +149,28 @@ impl PlaygroundTrainer {
                 }
                 self.config.learning_rate = lr;
                 self.optimizer.set_lr(lr);
-                return Ok(());
+                return Ok(Applied::Live);
             }
             Hyper::BatchSize(batch) => {
                 if batch == 0 {
                     return Err("batch size must be at least 1".into());
                 }
                 self.config.batch_size = batch;
-                return Ok(());
+                return Ok(Applied::Live);
             }
             Hyper::Optimizer(choice) => {
                 // A new optimizer has no moments yet; the weights stay.
                 self.config.optimizer = choice;
                 self.optimizer = optimizer(choice, self.config.learning_rate);
-                return Ok(());
-            }
-            Hyper::Speed(speed) => {
-                self.config.speed = speed;
-                return Ok(());
+                return Ok(Applied::Live);
             }
             Hyper::Dataset(d) => config.dataset = d,
             Hyper::Hidden(h) => config.hidden = h,
             Hyper::Activation(a) => config.activation = a,
             Hyper::Noise(n) => config.noise = n,
         }
-        *self = Self::new(config)?;
-        Ok(())
+        *self = Self::new(config, self.seed)?;
+        Ok(Applied::Restarted)
     }
 
     /// Fills the minibatch buffers with the next `batch_size` points of the
@@ -222,8 +206,6 @@ impl PlaygroundTrainer {
             .train_step(&x, &self.batch_labels, &mut self.optimizer)
             .map_err(|e| format!("Training step failed: {e}"))?;
         self.step += 1;
-        self.last_loss = stats.loss;
-        self.unsent_losses.push((self.step, stats.loss));
         // A clamped loss can stay finite while the weights overflow, so
         // check both (a few hundred numbers: cheap).
         let what = if stats.loss.is_nan() {
@@ -298,41 +280,71 @@ impl PlaygroundTrainer {
             .and_then(|p| p.as_slice().map(<[f32]>::to_vec))
             .filter(|d| d.len() == GRID * GRID * classes)
             .unwrap_or_else(|| vec![f32::NAN; GRID * GRID * classes]);
-        NamedTensor::new("decision", vec![GRID, GRID, classes], data)
+        NamedTensor::new(tensors::DECISION, vec![GRID, GRID, classes], data)
     }
 
     /// What the page draws. `heavy` adds the decision heatmap and the
     /// accuracy over all points; `with_data` adds the points themselves
     /// (needed only once per run).
     pub fn snapshot(&mut self, heavy: bool, with_data: bool) -> Snapshot {
-        let mut snapshot = Snapshot {
-            step: self.step,
-            loss: self.last_loss,
-            new_losses: core::mem::take(&mut self.unsent_losses),
-            error: self.diverged.clone(),
-            ..Snapshot::default()
-        };
+        let mut snapshot = Snapshot::default();
         if heavy {
-            snapshot.metrics.push(("accuracy".into(), self.accuracy()));
+            snapshot.metrics.push((metrics::ACCURACY.into(), self.accuracy()));
             snapshot.tensors.push(self.decision_grid());
         }
         if with_data {
             let n = self.dataset.points.len();
             snapshot.tensors.push(NamedTensor::new(
-                "points",
+                tensors::POINTS,
                 vec![n, 2],
                 self.dataset.points.iter().flat_map(|p| [p[0], p[1]]).collect(),
             ));
             snapshot.tensors.push(NamedTensor::new(
-                "labels",
+                tensors::LABELS,
                 vec![n],
                 self.dataset.labels.iter().map(|&l| l as f32).collect(),
             ));
             snapshot
                 .tensors
-                .push(NamedTensor::new("extent", vec![1], vec![self.extent]));
+                .push(NamedTensor::new(tensors::EXTENT, vec![1], vec![self.extent]));
         }
         snapshot
+    }
+}
+
+impl Lab for PlaygroundTrainer {
+    type Protocol = PlaygroundProtocol;
+
+    fn build(settings: PlaygroundSettings, seed: u64, _data: &Datasets) -> Result<Self, String> {
+        Self::new(settings, seed)
+    }
+
+    fn settings(&self) -> &PlaygroundSettings {
+        &self.config
+    }
+
+    fn step(&self) -> u64 {
+        self.step
+    }
+
+    fn train_step(&mut self) -> Result<Losses, String> {
+        PlaygroundTrainer::train_step(self).map(|loss| vec![("loss", loss)])
+    }
+
+    fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot {
+        PlaygroundTrainer::snapshot(self, heavy || fresh_run, fresh_run)
+    }
+
+    fn set_hyper(&mut self, hyper: Hyper) -> Result<Applied, String> {
+        PlaygroundTrainer::set_hyper(self, hyper)
+    }
+
+    fn export_weights(&self) -> Result<(String, Vec<u8>), String> {
+        Ok(("deepplay-playground.safetensors".into(), PlaygroundTrainer::export_weights(self)))
+    }
+
+    fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        PlaygroundTrainer::import_weights(self, bytes)
     }
 }
 
@@ -340,16 +352,16 @@ impl PlaygroundTrainer {
 mod tests {
     use super::*;
 
-    fn config(dataset: DatasetChoice) -> PlaygroundConfig {
-        PlaygroundConfig {
+    fn settings(dataset: DatasetChoice) -> PlaygroundSettings {
+        PlaygroundSettings {
             dataset,
-            ..PlaygroundConfig::default()
+            ..PlaygroundSettings::default()
         }
     }
 
     #[test]
     fn training_lowers_the_loss_and_learns_the_data() {
-        let mut trainer = PlaygroundTrainer::new(config(DatasetChoice::Moons)).unwrap();
+        let mut trainer = PlaygroundTrainer::new(settings(DatasetChoice::Moons), 42).unwrap();
         let first = trainer.train_step().unwrap();
         let mut last = first;
         for _ in 0..600 {
@@ -361,18 +373,21 @@ mod tests {
 
     #[test]
     fn weights_round_trip_and_mismatched_files_are_refused() {
-        let mut trained = PlaygroundTrainer::new(config(DatasetChoice::Moons)).unwrap();
+        let mut trained = PlaygroundTrainer::new(settings(DatasetChoice::Moons), 42).unwrap();
         for _ in 0..100 {
             trained.train_step().unwrap();
         }
         let file = trained.export_weights();
         // Same data (same seed), untrained weights.
-        let mut fresh = PlaygroundTrainer::new(config(DatasetChoice::Moons)).unwrap();
+        let mut fresh = PlaygroundTrainer::new(settings(DatasetChoice::Moons), 42).unwrap();
         assert_ne!(fresh.accuracy(), trained.accuracy());
-        let wider = PlaygroundTrainer::new(PlaygroundConfig {
-            hidden: vec![8],
-            ..config(DatasetChoice::Moons)
-        })
+        let wider = PlaygroundTrainer::new(
+            PlaygroundSettings {
+                hidden: vec![8],
+                ..settings(DatasetChoice::Moons)
+            },
+            42,
+        )
         .unwrap();
         let message = fresh.import_weights(&wider.export_weights()).unwrap_err();
         assert!(message.contains("unchanged"), "{message}");
@@ -382,58 +397,60 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_run() {
-        let run = || {
-            let mut t = PlaygroundTrainer::new(config(DatasetChoice::Spiral)).unwrap();
+        let run = |seed| {
+            let mut t = PlaygroundTrainer::new(settings(DatasetChoice::Spiral), seed).unwrap();
             (0..20).map(|_| t.train_step().unwrap()).collect::<Vec<_>>()
         };
-        assert_eq!(run(), run());
+        assert_eq!(run(42), run(42));
+        assert_ne!(run(42), run(43));
     }
 
     #[test]
-    fn snapshots_carry_new_losses_once_and_well_formed_tensors() {
-        let mut trainer = PlaygroundTrainer::new(config(DatasetChoice::Spiral)).unwrap();
+    fn snapshots_carry_well_formed_tensors_and_the_data_once() {
+        let mut trainer = PlaygroundTrainer::new(settings(DatasetChoice::Spiral), 42).unwrap();
         for _ in 0..5 {
             trainer.train_step().unwrap();
         }
-        let snapshot = trainer.snapshot(true, true);
-        assert_eq!(snapshot.step, 5);
-        assert_eq!(snapshot.new_losses.len(), 5);
-        assert!(trainer.snapshot(false, false).new_losses.is_empty());
-        let grid = snapshot.tensor("decision").unwrap();
+        let snapshot = Lab::snapshot(&mut trainer, false, true);
+        let grid = snapshot.tensor(tensors::DECISION).unwrap();
         assert_eq!(grid.shape, vec![GRID, GRID, 3]);
         assert!(grid.data.iter().all(|p| (0.0..=1.0).contains(p)));
-        let points = snapshot.tensor("points").unwrap();
+        let points = snapshot.tensor(tensors::POINTS).unwrap();
         assert_eq!(points.shape, vec![3 * POINTS_PER_CLASS, 2]);
-        let accuracy = snapshot.metric("accuracy").unwrap();
+        let accuracy = snapshot.metric(metrics::ACCURACY).unwrap();
         assert!((0.0..=1.0).contains(&accuracy));
+        let light = Lab::snapshot(&mut trainer, false, false);
+        assert!(light.tensor(tensors::POINTS).is_none() && light.tensor(tensors::DECISION).is_none());
     }
 
     #[test]
     fn a_huge_learning_rate_diverges_and_reset_recovers() {
-        let mut trainer = PlaygroundTrainer::new(PlaygroundConfig {
-            optimizer: OptimizerChoice::Sgd,
-            learning_rate: 1e6,
-            ..PlaygroundConfig::default()
-        })
+        let mut trainer = PlaygroundTrainer::new(
+            PlaygroundSettings {
+                optimizer: OptimizerChoice::Sgd,
+                learning_rate: 1e6,
+                ..PlaygroundSettings::default()
+            },
+            42,
+        )
         .unwrap();
         let failure = (0..500).find_map(|_| trainer.train_step().err());
         let message = failure.expect("lr 1e6 with momentum should diverge");
         assert!(message.contains("Lower the learning rate"), "{message}");
         assert!(trainer.train_step().is_err(), "stays failed until reset");
-        assert!(trainer.snapshot(false, false).error.is_some());
         trainer.set_hyper(Hyper::LearningRate(0.01)).unwrap();
-        trainer.reset(42).unwrap();
+        crate::worker::lab::DynLab::reset(&mut trainer, 42, &Datasets::default()).unwrap();
+        assert_eq!(Lab::step(&trainer), 0);
         assert!(trainer.train_step().is_ok());
-        assert!(trainer.snapshot(false, false).error.is_none());
     }
 
     #[test]
     fn architecture_changes_restart_and_learning_rate_changes_do_not() {
-        let mut trainer = PlaygroundTrainer::new(config(DatasetChoice::Circles)).unwrap();
+        let mut trainer = PlaygroundTrainer::new(settings(DatasetChoice::Circles), 42).unwrap();
         trainer.train_step().unwrap();
-        trainer.set_hyper(Hyper::LearningRate(0.05)).unwrap();
+        assert_eq!(trainer.set_hyper(Hyper::LearningRate(0.05)), Ok(Applied::Live));
         assert_eq!(trainer.step(), 1);
-        trainer.set_hyper(Hyper::Hidden(vec![8])).unwrap();
+        assert_eq!(trainer.set_hyper(Hyper::Hidden(vec![8])), Ok(Applied::Restarted));
         assert_eq!(trainer.step(), 0);
         assert_eq!(trainer.config().hidden, vec![8]);
         assert_eq!(trainer.config().learning_rate, 0.05);

@@ -1,7 +1,8 @@
-//! The CNN lab's training state in the worker: MNIST, the network, the
-//! trainer, the test-set evaluation done a chunk at a time, the digit whose
-//! feature maps the page shows, and the snapshot the page draws. Plain Rust
-//! (no browser), so it is tested natively; [`super::runtime`] drives it.
+//! The CNN lab's trainer: MNIST, the network, the test-set evaluation done
+//! a chunk at a time between training slices, the digit whose feature maps
+//! the page shows, and the snapshot the page draws. Plain Rust (no
+//! browser), so it is tested natively; the worker's runtime drives it
+//! through [`Lab`].
 
 use std::rc::Rc;
 
@@ -9,7 +10,10 @@ use deepplay_core::data::mnist::Mnist;
 use deepplay_core::layers::Module;
 use deepplay_core::models::cnn_trainer::{CnnTrainer, Evaluation};
 
-use super::protocol::{CnnSettings, Hyper, NamedTensor, Snapshot};
+use super::protocol::{metrics, tensors, CnnCommand, CnnProtocol, CnnReply, CnnSettings, Hyper};
+use crate::worker::datasets::{DatasetId, Datasets};
+use crate::worker::lab::{Applied, Lab, Losses};
+use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// Test digits evaluated per chunk: about a tenth of a second of work, so a
 /// pass over all 2,000 never holds training up for long.
@@ -20,14 +24,16 @@ pub const MISTAKES_SHOWN: usize = 24;
 /// on the right digit everywhere: it has blown up, even if the numbers are
 /// still finite, and will not come back by itself.
 pub const LOSS_EXPLOSION: f32 = 100.0;
+/// While training, one chunk of test digits is evaluated this often.
+pub const EVAL_INTERVAL_MS: f64 = 120.0;
 
 pub struct CnnLab {
     settings: CnnSettings,
     data: Rc<Mnist>,
     trainer: CnnTrainer,
-    last_loss: f32,
     last_batch_accuracy: f32,
-    unsent_losses: Vec<(u64, f32)>,
+    /// When the last test chunk was evaluated (the worker's clock).
+    last_eval_ms: f64,
     /// Index into the test split of the digit whose feature maps are shown.
     probe: usize,
     last_eval: Option<Evaluation>,
@@ -37,20 +43,19 @@ pub struct CnnLab {
 }
 
 impl CnnLab {
-    pub fn new(settings: CnnSettings, data: Rc<Mnist>) -> Result<Self, String> {
+    pub fn new(settings: CnnSettings, seed: u64, data: Rc<Mnist>) -> Result<Self, String> {
         let config = settings.cnn_config();
         config
             .layer_shapes()
             .map_err(|e| format!("This network cannot be built: {e}"))?;
-        let trainer = CnnTrainer::new(&data, &config, settings.cnn_hyper(), settings.seed)
+        let trainer = CnnTrainer::new(&data, &config, settings.cnn_hyper(), seed)
             .map_err(|e| format!("Could not build the network: {e}"))?;
         Ok(Self {
             settings,
             data,
             trainer,
-            last_loss: f32::NAN,
             last_batch_accuracy: f32::NAN,
-            unsent_losses: Vec::new(),
+            last_eval_ms: f64::NEG_INFINITY,
             probe: 0,
             last_eval: None,
             eval_unsent: false,
@@ -86,29 +91,20 @@ impl CnnLab {
         self.trainer.step
     }
 
-    /// Starts over from `seed`: new weights, new batch order, step 0.
+    /// Starts over from `seed`: new weights, new batch order, step 0; the
+    /// page's chosen digit stays.
     pub fn reset(&mut self, seed: u64) -> Result<(), String> {
-        let settings = CnnSettings {
-            seed,
-            ..self.settings.clone()
-        };
         let probe = self.probe;
-        *self = Self::new(settings, self.data.clone())?;
+        *self = Self::new(self.settings.clone(), seed, self.data.clone())?;
         self.probe = probe;
         Ok(())
     }
 
     /// Learning rate, batch size and optimizer apply to the running model;
-    /// anything else needs a new network (the page sends a new configuration).
+    /// anything else needs a new network (the page sends new settings).
     pub fn set_hyper(&mut self, hyper: Hyper) -> Result<(), String> {
         let mut settings = self.settings.clone();
-        match hyper {
-            Hyper::LearningRate(lr) => settings.learning_rate = lr,
-            Hyper::BatchSize(batch) => settings.batch_size = batch,
-            Hyper::Optimizer(choice) => settings.optimizer = choice,
-            Hyper::Speed(speed) => settings.speed = speed,
-            other => return Err(format!("the CNN lab does not take {other:?}")),
-        }
+        hyper.apply(&mut settings);
         self.trainer
             .set_hyper(settings.cnn_hyper())
             .map_err(|e| format!("{e}"))?;
@@ -130,9 +126,7 @@ impl CnnLab {
             .trainer
             .train_step(&self.data)
             .map_err(|e| format!("Training step failed: {e}"))?;
-        self.last_loss = stats.loss;
         self.last_batch_accuracy = stats.accuracy;
-        self.unsent_losses.push((self.trainer.step, stats.loss));
         let finite_weights = || {
             self.trainer
                 .model
@@ -206,21 +200,17 @@ impl CnnLab {
     /// feature maps; a finished evaluation adds the confusion matrix and the
     /// misclassified digits (once).
     pub fn snapshot(&mut self, heavy: bool) -> Snapshot {
-        let mut snapshot = Snapshot {
-            step: self.trainer.step,
-            loss: self.last_loss,
-            new_losses: std::mem::take(&mut self.unsent_losses),
-            error: self.diverged.clone(),
-            ..Snapshot::default()
-        };
+        let mut snapshot = Snapshot::default();
+        let test_size = self.data.test_indices().len() as u64;
+        snapshot.integers.push((metrics::TEST_SIZE.into(), test_size));
         if self.last_batch_accuracy.is_finite() {
             snapshot
                 .metrics
-                .push(("batch_accuracy".into(), self.last_batch_accuracy));
+                .push((metrics::BATCH_ACCURACY.into(), self.last_batch_accuracy));
         }
         if let Some(eval) = &self.last_eval {
-            snapshot.metrics.push(("test_accuracy".into(), eval.accuracy));
-            snapshot.metrics.push(("test_step".into(), eval.step as f32));
+            snapshot.metrics.push((metrics::TEST_ACCURACY.into(), eval.accuracy));
+            snapshot.integers.push((metrics::TEST_STEP.into(), eval.step));
         }
         if heavy {
             for conv in &self.trainer.model.convs {
@@ -233,10 +223,10 @@ impl CnnLab {
             }
             let ink = self.test_image(self.probe);
             let label = self.data.labels[self.data.test_indices().start + self.probe];
-            snapshot.metrics.push(("probe_label".into(), f32::from(label)));
+            snapshot.integers.push((metrics::PROBE_LABEL.into(), u64::from(label)));
             snapshot
                 .tensors
-                .push(NamedTensor::new("probe.input", vec![28, 28], ink.clone()));
+                .push(NamedTensor::new(tensors::PROBE_INPUT, vec![28, 28], ink.clone()));
             let model = &self.trainer.model;
             if let Ok((maps, probs)) = model.ink_input(&ink).and_then(|x| model.feature_maps(&x)) {
                 for (name, t) in maps {
@@ -246,7 +236,7 @@ impl CnnLab {
                         .push(NamedTensor::new(&name, shape, t.iter().copied().collect()));
                 }
                 snapshot.tensors.push(NamedTensor::new(
-                    "probe.probs",
+                    tensors::PROBE_PROBS,
                     vec![10],
                     probs.iter().copied().collect(),
                 ));
@@ -257,7 +247,7 @@ impl CnnLab {
                 let confusion = eval.confusion.iter().map(|&c| c as f32).collect();
                 snapshot
                     .tensors
-                    .push(NamedTensor::new("confusion", vec![10, 10], confusion));
+                    .push(NamedTensor::new(tensors::CONFUSION, vec![10, 10], confusion));
                 let shown: Vec<(usize, usize)> = eval.mistakes.iter().take(MISTAKES_SHOWN).copied().collect();
                 let mut images = Vec::with_capacity(shown.len() * 784);
                 for &(i, _) in &shown {
@@ -265,14 +255,14 @@ impl CnnLab {
                 }
                 snapshot
                     .tensors
-                    .push(NamedTensor::new("mistakes", vec![shown.len(), 28, 28], images));
+                    .push(NamedTensor::new(tensors::MISTAKES, vec![shown.len(), 28, 28], images));
                 snapshot.tensors.push(NamedTensor::new(
-                    "mistakes.predicted",
+                    tensors::MISTAKES_PREDICTED,
                     vec![shown.len()],
                     shown.iter().map(|&(_, p)| p as f32).collect(),
                 ));
                 snapshot.tensors.push(NamedTensor::new(
-                    "mistakes.true",
+                    tensors::MISTAKES_TRUE,
                     vec![shown.len()],
                     shown.iter().map(|&(i, _)| f32::from(self.data.labels[i])).collect(),
                 ));
@@ -280,6 +270,73 @@ impl CnnLab {
             self.eval_unsent = false;
         }
         snapshot
+    }
+}
+
+impl Lab for CnnLab {
+    type Protocol = CnnProtocol;
+    const DATASETS: &'static [DatasetId] = &[DatasetId::Mnist];
+
+    fn build(settings: CnnSettings, seed: u64, data: &Datasets) -> Result<Self, String> {
+        Self::new(settings, seed, data.mnist()?)
+    }
+
+    fn reset(&mut self, seed: u64, _data: &Datasets) -> Result<(), String> {
+        CnnLab::reset(self, seed)
+    }
+
+    fn settings(&self) -> &CnnSettings {
+        &self.settings
+    }
+
+    fn step(&self) -> u64 {
+        self.trainer.step
+    }
+
+    fn train_step(&mut self) -> Result<Losses, String> {
+        CnnLab::train_step(self).map(|loss| vec![("loss", loss)])
+    }
+
+    fn snapshot(&mut self, heavy: bool, fresh_run: bool) -> Snapshot {
+        CnnLab::snapshot(self, heavy || fresh_run)
+    }
+
+    fn set_hyper(&mut self, hyper: Hyper) -> Result<Applied, String> {
+        CnnLab::set_hyper(self, hyper).map(|()| Applied::Live)
+    }
+
+    fn command(&mut self, command: CnnCommand) -> Result<Option<CnnReply>, String> {
+        match command {
+            CnnCommand::Probe { index } => {
+                self.set_probe(index);
+                Ok(None)
+            }
+            CnnCommand::Classify { ink } => self
+                .classify(&ink)
+                .map(|probabilities| Some(CnnReply::Prediction { probabilities }))
+                .map_err(|e| format!("Could not read the drawing: {e}")),
+        }
+    }
+
+    /// A chunk of the test split every [`EVAL_INTERVAL_MS`] while training.
+    fn background(&mut self, now_ms: f64) {
+        if now_ms - self.last_eval_ms >= EVAL_INTERVAL_MS {
+            self.evaluate_chunk();
+            self.last_eval_ms = now_ms;
+        }
+    }
+
+    /// The whole test split with exactly the weights the page now shows.
+    fn settle(&mut self) {
+        self.evaluate_all();
+    }
+
+    fn export_weights(&self) -> Result<(String, Vec<u8>), String> {
+        Ok(("deepplay-cnn.safetensors".into(), CnnLab::export_weights(self)))
+    }
+
+    fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
+        CnnLab::import_weights(self, bytes)
     }
 }
 
@@ -301,7 +358,7 @@ mod tests {
 
     #[test]
     fn trains_evaluates_and_snapshots_everything_the_page_draws() {
-        let mut lab = CnnLab::new(CnnSettings::default(), mnist()).unwrap();
+        let mut lab = CnnLab::new(CnnSettings::default(), 1, mnist()).unwrap();
         let first = lab.train_step().unwrap();
         for _ in 0..60 {
             lab.train_step().unwrap();
@@ -314,9 +371,10 @@ mod tests {
         assert_eq!(passes, 1, "one full pass over the 2,000 test digits");
         lab.set_probe(5);
         let snap = lab.snapshot(true);
-        assert_eq!(snap.step, 62);
-        assert_eq!(snap.new_losses.len(), 62);
-        assert!(snap.metric("test_accuracy").unwrap() > 0.5);
+        assert_eq!(lab.step(), 62);
+        assert!(snap.metric(metrics::TEST_ACCURACY).unwrap() > 0.5);
+        assert_eq!(snap.integer(metrics::TEST_STEP), Some(62));
+        assert_eq!(snap.integer(metrics::TEST_SIZE), Some(2000));
         for (name, shape) in [
             ("conv1.weight", vec![8, 1, 5, 5]),
             ("conv2.weight", vec![16, 8, 5, 5]),
@@ -333,49 +391,43 @@ mod tests {
         assert_eq!(snap.tensor("confusion").unwrap().data.iter().sum::<f32>(), 2000.0);
         // The evaluation goes out once; the next snapshot has only the accuracy.
         let again = lab.snapshot(false);
-        assert!(again.tensor("confusion").is_none() && again.metric("test_accuracy").is_some());
+        assert!(again.tensor("confusion").is_none() && again.metric(metrics::TEST_ACCURACY).is_some());
     }
 
     #[test]
     fn a_huge_learning_rate_diverges_with_advice_and_reset_recovers() {
         let settings = CnnSettings {
             learning_rate: 10.0,
-            optimizer: super::super::protocol::OptimizerChoice::Sgd,
+            optimizer: crate::worker::protocol::OptimizerChoice::Sgd,
             ..CnnSettings::default()
         };
-        let mut lab = CnnLab::new(settings, mnist()).unwrap();
+        let mut lab = CnnLab::new(settings, 1, mnist()).unwrap();
         let failed = (0..50).find_map(|_| lab.train_step().err());
         let message = failed.expect("lr 10 with SGD diverges");
         assert!(message.contains("Lower it") && message.contains("Reset"), "{message}");
-        assert!(lab.snapshot(false).error.is_some());
+        assert!(lab.train_step().is_err(), "stays failed until reset");
         lab.set_hyper(Hyper::LearningRate(0.01)).unwrap();
         lab.reset(3).unwrap();
         assert_eq!(lab.step(), 0);
-        assert!(lab.train_step().is_ok() && lab.snapshot(false).error.is_none());
+        assert!(lab.train_step().is_ok());
     }
 
     #[test]
     fn weights_round_trip_and_a_bad_file_changes_nothing() {
         let data = mnist();
-        let mut trained = CnnLab::new(CnnSettings::default(), data.clone()).unwrap();
+        let mut trained = CnnLab::new(CnnSettings::default(), 1, data.clone()).unwrap();
         for _ in 0..40 {
             trained.train_step().unwrap();
         }
         let file = trained.export_weights();
-        let mut fresh = CnnLab::new(
-            CnnSettings {
-                seed: 9,
-                ..CnnSettings::default()
-            },
-            data.clone(),
-        )
-        .unwrap();
+        let mut fresh = CnnLab::new(CnnSettings::default(), 9, data.clone()).unwrap();
         let before = fresh.classify(&[0.5; 784]).unwrap();
         let smaller = CnnLab::new(
             CnnSettings {
                 conv1_filters: 4,
                 ..CnnSettings::default()
             },
+            1,
             data,
         )
         .unwrap();
@@ -401,14 +453,7 @@ mod tests {
     fn same_seed_same_run_and_impossible_networks_are_refused() {
         let data = mnist();
         let run = |seed| {
-            let mut lab = CnnLab::new(
-                CnnSettings {
-                    seed,
-                    ..CnnSettings::default()
-                },
-                data.clone(),
-            )
-            .unwrap();
+            let mut lab = CnnLab::new(CnnSettings::default(), seed, data.clone()).unwrap();
             (0..5).map(|_| lab.train_step().unwrap()).collect::<Vec<f32>>()
         };
         assert_eq!(run(4), run(4));
@@ -419,7 +464,65 @@ mod tests {
             pool1: 4,
             ..CnnSettings::default()
         };
-        let message = CnnLab::new(bad, data).err().unwrap();
+        let message = CnnLab::new(bad, 1, data).err().unwrap();
         assert!(message.contains("does not fit"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod lab_tests {
+    use super::*;
+    use deepplay_core::data::mnist::Mnist;
+
+    fn mnist() -> Rc<Mnist> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
+        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
+        Rc::new(
+            Mnist::from_gzip(
+                &read("mnist-10k-images-idx3-ubyte.gz"),
+                &read("mnist-10k-labels-idx1-ubyte.gz"),
+            )
+            .expect("the shipped files decode"),
+        )
+    }
+
+    #[test]
+    fn step_stays_quick_and_says_which_step_the_accuracy_is_from() {
+        let mut lab = CnnLab::new(CnnSettings::default(), 1, mnist()).unwrap();
+        Lab::settle(&mut lab);
+        assert_eq!(Lab::snapshot(&mut lab, false, false).integer(metrics::TEST_STEP), Some(0));
+        // A step trains; it does not measure the test split again.
+        Lab::train_step(&mut lab).unwrap();
+        let snap = Lab::snapshot(&mut lab, true, false);
+        assert_eq!(Lab::step(&lab), 1);
+        assert_eq!(snap.integer(metrics::TEST_STEP), Some(0));
+        // Background work measures one chunk at a time, at most every
+        // EVAL_INTERVAL_MS: nine slices' worth (plus nine calls too soon
+        // after them) do not finish a pass over 2,000 digits; the tenth does.
+        let chunks = 2000 / EVAL_CHUNK;
+        for i in 0..chunks - 1 {
+            let t = 1000.0 + i as f64 * EVAL_INTERVAL_MS;
+            Lab::background(&mut lab, t);
+            Lab::background(&mut lab, t + 1.0);
+        }
+        assert_eq!(Lab::snapshot(&mut lab, false, false).integer(metrics::TEST_STEP), Some(0));
+        Lab::background(&mut lab, 1000.0 + chunks as f64 * EVAL_INTERVAL_MS);
+        assert_eq!(Lab::snapshot(&mut lab, false, false).integer(metrics::TEST_STEP), Some(1));
+    }
+
+    #[test]
+    fn commands_classify_and_probe() {
+        let mut lab = CnnLab::new(CnnSettings::default(), 1, mnist()).unwrap();
+        let reply = Lab::command(&mut lab, CnnCommand::Classify { ink: vec![0.0; 784] }).unwrap();
+        let Some(CnnReply::Prediction { probabilities }) = reply else {
+            panic!("no prediction")
+        };
+        assert_eq!(probabilities.len(), 10);
+        assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!(Lab::command(&mut lab, CnnCommand::Classify { ink: vec![0.0; 3] }).is_err());
+        assert_eq!(Lab::command(&mut lab, CnnCommand::Probe { index: 1_000_000 }), Ok(None));
+        let snap = Lab::snapshot(&mut lab, true, false);
+        let last = mnist().labels[9999];
+        assert_eq!(snap.integer(metrics::PROBE_LABEL), Some(u64::from(last)), "the index is clamped");
     }
 }

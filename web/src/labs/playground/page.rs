@@ -1,23 +1,34 @@
 //! `/playground`: a small MLP learns to classify a 2-D dataset, live.
 //!
 //! The page owns the fields and the drawing; the worker owns the model. A
-//! field change is validated here, then sent as a [`Hyper`] command; the
+//! field change is validated here, then sent as a [`Hyper`]; the
 //! worker's snapshots update the signals the widgets draw. Every valid
 //! setting is mirrored into the URL query.
 
 use leptos::prelude::*;
 
-use super::lab_controls::{spawn_lab_worker, LabTrainControls};
+use super::protocol::{
+    metrics, tensors, ActivationChoice, DatasetChoice, Hyper, PlaygroundProtocol, PlaygroundSettings, DEFAULT_SEED,
+};
+use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls};
 use crate::components::{
     loss_series, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Stat, TextField, WeightsControls,
 };
 use crate::draw::{class_color, class_probability_image, css_rgb, format_number, RgbaImage};
 use crate::url_state;
 use crate::validate;
-use crate::worker::protocol::{
-    ActivationChoice, Command, DatasetChoice, Hyper, OptimizerChoice, PlaygroundConfig, Snapshot, SpeedChoice,
-    WorkerEvent,
-};
+use crate::worker::protocol::{Command, OptimizerChoice, Run, Snapshot, SpeedChoice};
+
+/// A playground run: its settings, seed and speed.
+pub type PlaygroundConfig = Run<PlaygroundSettings>;
+
+fn default_config() -> PlaygroundConfig {
+    Run {
+        settings: PlaygroundSettings::default(),
+        seed: DEFAULT_SEED,
+        speed: SpeedChoice::Full,
+    }
+}
 
 /// Points kept in the loss chart.
 const HISTORY_CAPACITY: usize = 1200;
@@ -36,10 +47,10 @@ impl FieldTexts {
     pub fn of(config: &PlaygroundConfig) -> Self {
         Self {
             seed: config.seed.to_string(),
-            learning_rate: config.learning_rate.to_string(),
-            batch_size: config.batch_size.to_string(),
-            hidden: validate::format_hidden(&config.hidden),
-            noise: config.noise.to_string(),
+            learning_rate: config.settings.learning_rate.to_string(),
+            batch_size: config.settings.batch_size.to_string(),
+            hidden: validate::format_hidden(&config.settings.hidden),
+            noise: config.settings.noise.to_string(),
         }
     }
 }
@@ -48,17 +59,17 @@ impl FieldTexts {
 /// to the defaults; the field texts keep what the URL said, so an invalid
 /// value shows its message next to its field.
 pub fn config_from_query(pairs: &[(String, String)]) -> (PlaygroundConfig, FieldTexts) {
-    let mut config = PlaygroundConfig::default();
+    let mut config = default_config();
     let mut texts = FieldTexts::of(&config);
     let get = |key| url_state::get(pairs, key);
     if let Some(d) = get("data").and_then(DatasetChoice::from_key) {
-        config.dataset = d;
+        config.settings.dataset = d;
     }
     if let Some(a) = get("act").and_then(ActivationChoice::from_key) {
-        config.activation = a;
+        config.settings.activation = a;
     }
     if let Some(o) = get("opt").and_then(OptimizerChoice::from_key) {
-        config.optimizer = o;
+        config.settings.optimizer = o;
     }
     if let Some(speed) = get("speed").and_then(SpeedChoice::from_key) {
         config.speed = speed;
@@ -72,25 +83,25 @@ pub fn config_from_query(pairs: &[(String, String)]) -> (PlaygroundConfig, Field
     if let Some(text) = get("lr") {
         texts.learning_rate = text.to_string();
         if let Ok(v) = validate::learning_rate(text) {
-            config.learning_rate = v;
+            config.settings.learning_rate = v;
         }
     }
     if let Some(text) = get("batch") {
         texts.batch_size = text.to_string();
         if let Ok(v) = validate::batch_size(text) {
-            config.batch_size = v;
+            config.settings.batch_size = v;
         }
     }
     if let Some(text) = get("hidden") {
         texts.hidden = text.to_string();
         if let Ok(v) = validate::hidden_sizes(text) {
-            config.hidden = v;
+            config.settings.hidden = v;
         }
     }
     if let Some(text) = get("noise") {
         texts.noise = text.to_string();
         if let Ok(v) = validate::noise(text) {
-            config.noise = v;
+            config.settings.noise = v;
         }
     }
     (config, texts)
@@ -99,13 +110,13 @@ pub fn config_from_query(pairs: &[(String, String)]) -> (PlaygroundConfig, Field
 /// The URL query that reproduces `config`.
 pub fn config_to_query(config: &PlaygroundConfig) -> Vec<(&'static str, String)> {
     vec![
-        ("data", config.dataset.key().to_string()),
-        ("hidden", validate::format_hidden(&config.hidden)),
-        ("act", config.activation.key().to_string()),
-        ("opt", config.optimizer.key().to_string()),
-        ("lr", config.learning_rate.to_string()),
-        ("batch", config.batch_size.to_string()),
-        ("noise", config.noise.to_string()),
+        ("data", config.settings.dataset.key().to_string()),
+        ("hidden", validate::format_hidden(&config.settings.hidden)),
+        ("act", config.settings.activation.key().to_string()),
+        ("opt", config.settings.optimizer.key().to_string()),
+        ("lr", config.settings.learning_rate.to_string()),
+        ("batch", config.settings.batch_size.to_string()),
+        ("noise", config.settings.noise.to_string()),
         ("seed", config.seed.to_string()),
         ("speed", config.speed.key().to_string()),
     ]
@@ -113,9 +124,9 @@ pub fn config_to_query(config: &PlaygroundConfig) -> Vec<(&'static str, String)>
 
 /// The data points as dots over a view of `[-extent, extent]^2`.
 fn dots_from(snapshot: &Snapshot) -> Option<Vec<Dot>> {
-    let points = snapshot.tensor("points")?;
-    let labels = snapshot.tensor("labels")?;
-    let extent = *snapshot.tensor("extent")?.data.first()?;
+    let points = snapshot.tensor(tensors::POINTS)?;
+    let labels = snapshot.tensor(tensors::LABELS)?;
+    let extent = *snapshot.tensor(tensors::EXTENT)?.data.first()?;
     if extent <= 0.0 {
         return None;
     }
@@ -134,7 +145,7 @@ fn dots_from(snapshot: &Snapshot) -> Option<Vec<Dot>> {
 }
 
 fn decision_image(snapshot: &Snapshot) -> Option<RgbaImage> {
-    let grid = snapshot.tensor("decision")?;
+    let grid = snapshot.tensor(tensors::DECISION)?;
     let [rows, cols, classes] = grid.shape[..] else {
         return None;
     };
@@ -179,21 +190,21 @@ pub fn PlaygroundPage() -> impl IntoView {
             accuracy.set(None);
         }
         step.set(s.step);
-        loss.set(s.loss);
+        loss.set(s.loss());
         running.set(s.running);
         steps_per_second.set(s.steps_per_second);
-        if !s.new_losses.is_empty() {
+        if let Some(series) = s.series("loss").filter(|l| !l.new_points.is_empty()) {
             history.update(|h| {
-                for &(x, y) in &s.new_losses {
+                for &(x, y) in &series.new_points {
                     h.push(x as f64, f64::from(y));
                 }
             });
         }
-        if let Some(a) = s.metric("accuracy") {
+        if let Some(a) = s.metric(metrics::ACCURACY) {
             accuracy.set(Some(a));
         }
         if let Some(image) = decision_image(&s) {
-            if let Some(grid) = s.tensor("decision") {
+            if let Some(grid) = s.tensor(tensors::DECISION) {
                 classes.set(grid.shape[2]);
             }
             decision.set(Some(image));
@@ -205,31 +216,25 @@ pub fn PlaygroundPage() -> impl IntoView {
     };
 
     // Configured again after a crash: the restarted worker knows nothing yet.
-    let send = spawn_lab_worker(
-        move |event| match event {
-            WorkerEvent::Snapshot(s) => on_snapshot(s),
-            WorkerEvent::Ready | WorkerEvent::Prediction { .. } | WorkerEvent::Weights { .. } => {}
-        },
-        move || Command::Configure(config.get_untracked()),
+    let link = spawn_lab_worker::<PlaygroundProtocol>(
+        on_snapshot,
+        |()| {},
+        move || config.get_untracked(),
         running,
         page_error,
     );
+    let send = move |command: Command| link.send(command);
 
     // The address bar always holds the settings of the current run.
     Effect::new(move |_| url_state::replace(&config_to_query(&config.get())));
 
     let set_hyper = move |hyper: Hyper| {
-        config.update(|c| match &hyper {
-            Hyper::LearningRate(v) => c.learning_rate = *v,
-            Hyper::BatchSize(v) => c.batch_size = *v,
-            Hyper::Optimizer(v) => c.optimizer = *v,
-            Hyper::Speed(v) => c.speed = *v,
-            Hyper::Dataset(v) => c.dataset = *v,
-            Hyper::Hidden(v) => c.hidden = v.clone(),
-            Hyper::Activation(v) => c.activation = *v,
-            Hyper::Noise(v) => c.noise = *v,
-        });
-        send(Command::SetHyper(hyper));
+        config.update(|c| hyper.apply(&mut c.settings));
+        link.hyper(&hyper);
+    };
+    let set_speed = move |speed: SpeedChoice| {
+        config.update(|c| c.speed = speed);
+        send(Command::SetSpeed(speed));
     };
 
     let set_seed = move |seed: u64| config.update(|s| s.seed = seed);
@@ -255,10 +260,10 @@ pub fn PlaygroundPage() -> impl IntoView {
             .collect_view()
     };
 
-    let dataset_options: Vec<_> = DatasetChoice::ALL.iter().map(|d| (d.key(), d.label())).collect();
-    let activation_options: Vec<_> = ActivationChoice::ALL.iter().map(|a| (a.key(), a.label())).collect();
-    let optimizer_options: Vec<_> = OptimizerChoice::ALL.iter().map(|o| (o.key(), o.label())).collect();
-    let speed_options: Vec<_> = SpeedChoice::ALL.iter().map(|s| (s.key(), s.label())).collect();
+    let dataset_options = DatasetChoice::options();
+    let activation_options = ActivationChoice::options();
+    let optimizer_options = OptimizerChoice::options();
+    let speed_options = SpeedChoice::options();
 
     view! {
         <article class="page lab" data-testid="playground">
@@ -288,7 +293,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                         value=Signal::derive(move || config.get().speed.key())
                         on_change=move |key: String| {
                             if let Some(speed) = SpeedChoice::from_key(&key) {
-                                set_hyper(Hyper::Speed(speed));
+                                set_speed(speed);
                             }
                         }
                     />
@@ -299,7 +304,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             label="Dataset"
                             testid="dataset-select"
                             options=dataset_options
-                            value=Signal::derive(move || config.get().dataset.key())
+                            value=Signal::derive(move || config.get().settings.dataset.key())
                             on_change=move |key: String| {
                                 if let Some(d) = DatasetChoice::from_key(&key) {
                                     set_hyper(Hyper::Dataset(d));
@@ -315,7 +320,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             hint="0 to 1"
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::noise(&text) {
-                                    if v != config.get_untracked().noise {
+                                    if v != config.get_untracked().settings.noise {
                                         set_hyper(Hyper::Noise(v));
                                     }
                                 }
@@ -331,7 +336,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             inputmode="text"
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::hidden_sizes(&text) {
-                                    if v != config.get_untracked().hidden {
+                                    if v != config.get_untracked().settings.hidden {
                                         set_hyper(Hyper::Hidden(v));
                                     }
                                 }
@@ -342,7 +347,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             label="Activation"
                             testid="activation-select"
                             options=activation_options
-                            value=Signal::derive(move || config.get().activation.key())
+                            value=Signal::derive(move || config.get().settings.activation.key())
                             on_change=move |key: String| {
                                 if let Some(a) = ActivationChoice::from_key(&key) {
                                     set_hyper(Hyper::Activation(a));
@@ -354,7 +359,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             label="Optimizer"
                             testid="optimizer-select"
                             options=optimizer_options
-                            value=Signal::derive(move || config.get().optimizer.key())
+                            value=Signal::derive(move || config.get().settings.optimizer.key())
                             on_change=move |key: String| {
                                 if let Some(o) = OptimizerChoice::from_key(&key) {
                                     set_hyper(Hyper::Optimizer(o));
@@ -370,7 +375,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             hint="Greater than 0; 0.001 to 0.1 works well"
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::learning_rate(&text) {
-                                    if v != config.get_untracked().learning_rate {
+                                    if v != config.get_untracked().settings.learning_rate {
                                         set_hyper(Hyper::LearningRate(v));
                                     }
                                 }
@@ -386,7 +391,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             inputmode="numeric"
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::batch_size(&text) {
-                                    if v != config.get_untracked().batch_size {
+                                    if v != config.get_untracked().settings.batch_size {
                                         set_hyper(Hyper::BatchSize(v));
                                     }
                                 }
@@ -460,13 +465,15 @@ mod tests {
     #[test]
     fn the_query_round_trips_a_config() {
         let config = PlaygroundConfig {
-            dataset: DatasetChoice::Circles,
-            hidden: vec![8, 4],
-            activation: ActivationChoice::Tanh,
-            optimizer: OptimizerChoice::Sgd,
-            learning_rate: 0.3,
-            batch_size: 7,
-            noise: 0.25,
+            settings: PlaygroundSettings {
+                dataset: DatasetChoice::Circles,
+                hidden: vec![8, 4],
+                activation: ActivationChoice::Tanh,
+                optimizer: OptimizerChoice::Sgd,
+                learning_rate: 0.3,
+                batch_size: 7,
+                noise: 0.25,
+            },
             seed: 99,
             speed: SpeedChoice::Slow,
         };
@@ -479,7 +486,7 @@ mod tests {
     #[test]
     fn bad_query_values_fall_back_but_stay_in_their_fields() {
         let (config, texts) = config_from_query(&pairs("lr=-1&seed=abc&batch=0&data=nope"));
-        assert_eq!(config, PlaygroundConfig::default());
+        assert_eq!(config, default_config());
         assert_eq!(texts.learning_rate, "-1");
         assert_eq!(texts.seed, "abc");
         assert_eq!(texts.batch_size, "0");

@@ -1,0 +1,186 @@
+//! Every lab, one folder each: its page, its trainer (the worker's side)
+//! and its protocol (what the two send each other). The index, the
+//! navigation, the routes, each page's title and the worker all read the
+//! registry at the bottom of this file: adding a lab is adding its folder
+//! and one line there (see "Adding a lab" in the README).
+
+use leptos::prelude::AnyView;
+
+use crate::worker::lab::LabFactory;
+use crate::worker::protocol::LabProtocol;
+
+/// What the index and the navigation say about a lab.
+#[derive(Clone, Copy, Debug)]
+pub struct LabInfo {
+    /// The route, without the leading slash.
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// A word or two for the navigation bar.
+    pub short_title: &'static str,
+    /// The model, in a few words.
+    pub model: &'static str,
+    /// What the visitor sees and does.
+    pub summary: &'static str,
+}
+
+/// A lab, as its folder's `mod.rs` declares it.
+pub trait LabEntry {
+    const INFO: LabInfo;
+    type Protocol: LabProtocol;
+    /// The worker's side.
+    type Trainer: crate::worker::lab::Lab<Protocol = Self::Protocol>;
+    /// The page at `/{slug}`.
+    fn page() -> AnyView;
+}
+
+/// Registers the labs: declares each folder's module and writes the three
+/// lookups below from one list, so that page and worker cannot disagree.
+/// Each lookup names only its side's code, so the worker's binary carries
+/// no page and the page's carries no trainer.
+macro_rules! labs {
+    ($($folder:ident :: $entry:ident),+ $(,)?) => {
+        $(pub mod $folder;)+
+
+        /// The labs that train, in the order the index shows them.
+        pub const LIVE: &[LabInfo] = &[$(<$folder::$entry as LabEntry>::INFO),+];
+
+        /// The page of a live lab.
+        pub fn page(slug: &str) -> Option<AnyView> {
+            $(
+                if slug == <$folder::$entry as LabEntry>::INFO.slug {
+                    return Some(<$folder::$entry as LabEntry>::page());
+                }
+            )+
+            None
+        }
+
+        /// How the worker builds a lab, by the slug its page sends.
+        pub fn worker_lab(slug: &str) -> Option<LabFactory> {
+            $(
+                if slug == <<$folder::$entry as LabEntry>::Protocol as LabProtocol>::SLUG {
+                    return Some(LabFactory::of::<<$folder::$entry as LabEntry>::Trainer>());
+                }
+            )+
+            None
+        }
+    };
+}
+
+// The registry: one line per lab.
+labs! {
+    playground::Playground,
+    cnn::Cnn,
+}
+
+/// Labs whose folder does not exist yet: their route says what is coming.
+/// A lab's entry moves from here to the registry when it is built.
+pub const UPCOMING: &[LabInfo] = &[
+    LabInfo {
+        slug: "sequences",
+        title: "Sequences",
+        short_title: "Sequences",
+        model: "Vanilla RNN versus GRU",
+        summary: "Both networks side by side on a long-range memory task: gates and hidden \
+                  state over time, and the vanishing gradient made visible.",
+    },
+    LabInfo {
+        slug: "attention",
+        title: "Attention",
+        short_title: "Attention",
+        model: "A small Transformer",
+        summary: "Live attention maps for every head on an order-sensitive toy language, the \
+                  positional-encoding heatmap, and what happens without it.",
+    },
+    LabInfo {
+        slug: "diffusion",
+        title: "Diffusion",
+        short_title: "Diffusion",
+        model: "DDPM with a small denoiser",
+        summary: "Noise a point cloud or a digit step by step, then watch the model undo it: \
+                  the schedule, each denoising step, and fresh samples.",
+    },
+    LabInfo {
+        slug: "gan",
+        title: "GAN",
+        short_title: "GAN",
+        model: "Generator versus discriminator",
+        summary: "Two networks in a game on 2-D distributions: generated samples against the \
+                  data, the discriminator's view as a heatmap, and both losses.",
+    },
+    LabInfo {
+        slug: "transfer",
+        title: "Transfer learning",
+        short_title: "Transfer",
+        model: "The CNN, pretrained, then fine-tuned",
+        summary: "Teach the digit network new classes from a few examples, some drawn by you; \
+                  freeze layers and compare fine-tuning with training from scratch.",
+    },
+    LabInfo {
+        slug: "detection",
+        title: "Object detection",
+        short_title: "Detection",
+        model: "A tiny one-stage grid detector",
+        summary: "Predicted boxes and confidences on synthetic shapes, and the mAP@0.5 score \
+                  rising as the detector learns.",
+    },
+];
+
+/// A lab by its slug, live or upcoming, and whether it is live.
+pub fn find(slug: &str) -> Option<(&'static LabInfo, bool)> {
+    LIVE.iter()
+        .map(|info| (info, true))
+        .chain(UPCOMING.iter().map(|info| (info, false)))
+        .find(|(info, _)| info.slug == slug)
+}
+
+/// The document title of a lab's page, so tabs and history tell labs apart.
+pub fn document_title(info: &LabInfo) -> String {
+    format!("{} \u{b7} DeepPlay", info.title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_design_route_is_listed_once() {
+        for slug in [
+            "playground",
+            "cnn",
+            "sequences",
+            "attention",
+            "diffusion",
+            "gan",
+            "transfer",
+            "detection",
+        ] {
+            let listed = LIVE.iter().chain(UPCOMING).filter(|l| l.slug == slug).count();
+            assert_eq!(listed, 1, "{slug}");
+        }
+        assert!(find("nope").is_none());
+        assert_eq!(find("cnn").map(|(_, live)| live), Some(true));
+        assert_eq!(find("gan").map(|(_, live)| live), Some(false));
+    }
+
+    #[test]
+    fn every_live_lab_has_a_trainer_under_its_own_slug() {
+        for info in LIVE {
+            assert!(worker_lab(info.slug).is_some(), "{}", info.slug);
+        }
+        for info in UPCOMING {
+            assert!(worker_lab(info.slug).is_none(), "{}", info.slug);
+        }
+    }
+
+    #[test]
+    fn titles_tell_labs_apart() {
+        let titles: Vec<String> = LIVE.iter().chain(UPCOMING).map(document_title).collect();
+        for (i, t) in titles.iter().enumerate() {
+            assert!(!titles[i + 1..].contains(t), "{t} twice");
+        }
+        assert_eq!(
+            document_title(&find("cnn").unwrap().0.clone()),
+            "Convolutional network \u{b7} DeepPlay"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! The datasets a worker fetches for its labs: each at most once per
+//! worker, kept for every lab that asks (the CNN, transfer and diffusion
+//! labs all want MNIST).
+
+use std::rc::Rc;
+
+use deepplay_core::data::mnist::Mnist;
+
+/// A dataset the worker knows how to fetch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetId {
+    /// MNIST-10k: 10,000 handwritten digits, 28x28 (`web/assets/data/`).
+    Mnist,
+}
+
+impl DatasetId {
+    /// How the page names it while it loads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mnist => "MNIST (10,000 handwritten digits)",
+        }
+    }
+
+    /// The files to fetch, relative to the worker's script, with their
+    /// sizes in bytes (for progress when the server sends no length).
+    pub fn files(self) -> &'static [(&'static str, u64)] {
+        match self {
+            Self::Mnist => &[
+                ("./data/mnist-10k-images-idx3-ubyte.gz", 1_613_121),
+                ("./data/mnist-10k-labels-idx1-ubyte.gz", 5_123),
+            ],
+        }
+    }
+
+    /// Turns the fetched files (in the order of [`Self::files`]) into the
+    /// dataset.
+    pub fn decode(self, files: &[Vec<u8>]) -> Result<Dataset, String> {
+        match (self, files) {
+            (Self::Mnist, [images, labels]) => Mnist::from_gzip(images, labels)
+                .map(|m| Dataset::Mnist(Rc::new(m)))
+                .map_err(|e| format!("The MNIST files are damaged ({e}). Reload the page.")),
+            _ => Err(format!("{}: wrong number of files", self.label())),
+        }
+    }
+}
+
+/// A loaded dataset.
+#[derive(Clone)]
+pub enum Dataset {
+    Mnist(Rc<Mnist>),
+}
+
+/// Every dataset this worker has loaded so far.
+#[derive(Clone, Default)]
+pub struct Datasets {
+    mnist: Option<Rc<Mnist>>,
+}
+
+impl Datasets {
+    pub fn has(&self, id: DatasetId) -> bool {
+        match id {
+            DatasetId::Mnist => self.mnist.is_some(),
+        }
+    }
+
+    pub fn insert(&mut self, dataset: Dataset) {
+        match dataset {
+            Dataset::Mnist(m) => self.mnist = Some(m),
+        }
+    }
+
+    /// MNIST, for a lab that listed [`DatasetId::Mnist`] in its `DATASETS`.
+    pub fn mnist(&self) -> Result<Rc<Mnist>, String> {
+        self.mnist
+            .clone()
+            .ok_or_else(|| "MNIST has not been loaded yet.".to_string())
+    }
+}
