@@ -89,6 +89,22 @@ pub struct Evaluation {
     pub mistakes: Vec<(usize, usize)>,
 }
 
+/// Hyperparameters valid on their own and for a training set of `train_len`
+/// examples (a minibatch is drawn without repeats).
+fn check_hyper(hyper: &CnnHyper, train_len: usize) -> Result<()> {
+    hyper.validate()?;
+    if train_len < hyper.batch_size {
+        return Err(Error::invalid(
+            "cnn",
+            format!(
+                "batch size {} is larger than the training set ({train_len} examples)",
+                hyper.batch_size
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub struct CnnTrainer {
     pub model: Cnn,
     pub hyper: CnnHyper,
@@ -105,10 +121,7 @@ pub struct CnnTrainer {
 
 impl CnnTrainer {
     pub fn new(data: &Mnist, config: &CnnConfig, hyper: CnnHyper, seed: u64) -> Result<Self> {
-        hyper.validate()?;
-        if data.train_indices().len() < hyper.batch_size {
-            return Err(Error::invalid("cnn", "batch size is larger than the training set"));
-        }
+        check_hyper(&hyper, data.train_indices().len())?;
         let mut rng = Rng::new(seed);
         let model = Cnn::new(config, &mut rng)?;
         let order = data.train_indices().collect();
@@ -128,8 +141,9 @@ impl CnnTrainer {
 
     /// Change learning rate (kept: optimizer state) or other settings (a new
     /// optimizer of the chosen kind when the kind changes).
+    /// The same checks as [`CnnTrainer::new`]: nothing changes on an error.
     pub fn set_hyper(&mut self, hyper: CnnHyper) -> Result<()> {
-        hyper.validate()?;
+        check_hyper(&hyper, self.order.len())?;
         if core::mem::discriminant(&hyper.optimizer) != core::mem::discriminant(&self.hyper.optimizer) {
             self.opt = hyper.optimizer();
         } else {
@@ -149,7 +163,10 @@ impl CnnTrainer {
             self.rng.shuffle(&mut self.order);
             self.cursor = 0;
         }
-        let indices = &self.order[self.cursor..self.cursor + batch];
+        let indices = self
+            .order
+            .get(self.cursor..self.cursor + batch)
+            .ok_or_else(|| Error::invalid("cnn", "batch size is larger than the training set"))?;
         self.cursor += batch;
         let shift = self.hyper.augment.then_some((&mut self.rng, 2));
         let (x, y) = data.batch(indices, shift);
@@ -205,5 +222,52 @@ impl CnnTrainer {
             confusion: confusion_matrix(&self.eval_predictions, &labels, 10),
             mistakes,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    /// `count` blank 28x28 digits, labelled 0, 1, 2, ...: all training data.
+    fn tiny_mnist(count: usize) -> Mnist {
+        Mnist {
+            rows: 28,
+            cols: 28,
+            pixels: vec![0; count * 28 * 28],
+            labels: (0..count).map(|i| (i % 10) as u8).collect(),
+        }
+    }
+
+    #[test]
+    fn set_hyper_refuses_a_batch_larger_than_the_training_set_as_new_does() {
+        let data = tiny_mnist(20);
+        let config = CnnConfig::mnist_default();
+        let small = CnnHyper {
+            batch_size: 16,
+            ..CnnHyper::default()
+        };
+        let large = CnnHyper {
+            batch_size: 32,
+            ..CnnHyper::default()
+        };
+        let msg = CnnTrainer::new(&data, &config, large, 1).err().unwrap().to_string();
+        assert!(msg.contains("larger than the training set (20 examples)"), "{msg}");
+        let mut t = CnnTrainer::new(&data, &config, small, 1).unwrap();
+        t.train_step(&data).unwrap();
+        let msg = t.set_hyper(large).unwrap_err().to_string();
+        assert!(msg.contains("larger than the training set (20 examples)"), "{msg}");
+        // Refused: nothing changed, and training goes on.
+        assert_eq!(t.hyper, small);
+        t.train_step(&data).unwrap();
+        assert_eq!(t.step, 2);
+        let invalid = CnnHyper {
+            learning_rate: f32::NAN,
+            ..small
+        };
+        assert!(t.set_hyper(invalid).is_err());
+        assert_eq!(t.hyper, small);
     }
 }
