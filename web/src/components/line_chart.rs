@@ -219,29 +219,81 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, size: (f64, f64), series: &[Series
     ctx.restore();
 }
 
+/// Colours for several lines on one chart, in the order they are handed
+/// out: today's loss blue first, then the Okabe-Ito colours that stay apart
+/// for the common colour-vision deficiencies, darkened where needed so each
+/// has at least 3:1 contrast on the page's white cards.
+pub const PALETTE: [Rgb; 6] = [
+    [41, 128, 185],  // blue
+    [213, 94, 0],    // vermillion
+    [0, 158, 115],   // bluish green
+    [204, 121, 167], // reddish purple
+    [180, 120, 0],   // ochre
+    [80, 80, 80],    // dark grey
+];
+
+/// The `index`-th colour of [`PALETTE`], round and round.
+pub fn palette_color(index: usize) -> Rgb {
+    PALETTE[index % PALETTE.len()]
+}
+
+const RAW_WIDTH: f64 = 1.0;
+const RAW_ALPHA: f64 = 0.35;
+const SMOOTH_WIDTH: f64 = 2.2;
+
 /// The training-loss chart every lab draws: each step's loss, faint, and
 /// its moving average on top.
 pub fn loss_series(history: &History) -> Vec<Series> {
+    let color = PALETTE[0];
     vec![
         Series {
             label: "loss per step".into(),
-            color: [41, 128, 185],
-            width: 1.0,
-            alpha: 0.35,
+            color,
+            width: RAW_WIDTH,
+            alpha: RAW_ALPHA,
             points: history.raw().to_vec(),
         },
         Series {
             label: "moving average".into(),
-            color: [41, 128, 185],
-            width: 2.2,
+            color,
+            width: SMOOTH_WIDTH,
             alpha: 1.0,
             points: history.smooth().to_vec(),
         },
     ]
 }
 
-/// A line chart that fills its container's width. `data-points` on the
-/// figure counts the points drawn (tests read it).
+/// Loss curves of several named runs on one chart (`rnn`, `gru`, `lstm`;
+/// or `generator`, `discriminator`): each name in its own [`PALETTE`]
+/// colour, its per-step loss faint and its moving average on top. The
+/// faint lines come first so that no run's raw noise covers another's
+/// average, and carry no label: the legend lists each name once. One name
+/// alone gives exactly [`loss_series`].
+pub fn named_loss_series<S: AsRef<str>>(histories: &[(S, History)]) -> Vec<Series> {
+    if let [(_, history)] = histories {
+        return loss_series(history);
+    }
+    let raw = histories.iter().enumerate().map(|(i, (_, history))| Series {
+        label: String::new(),
+        color: palette_color(i),
+        width: RAW_WIDTH,
+        alpha: RAW_ALPHA,
+        points: history.raw().to_vec(),
+    });
+    let smooth = histories.iter().enumerate().map(|(i, (name, history))| Series {
+        label: name.as_ref().to_owned(),
+        color: palette_color(i),
+        width: SMOOTH_WIDTH,
+        alpha: 1.0,
+        points: history.smooth().to_vec(),
+    });
+    raw.chain(smooth).collect()
+}
+
+/// A line chart that fills its container's width, with a legend of its
+/// labelled lines under it (a line with an empty label is drawn but not
+/// listed). `data-points` on the figure counts the points drawn (tests
+/// read it).
 #[component]
 pub fn LineChart(
     /// The lines to draw.
@@ -271,6 +323,7 @@ pub fn LineChart(
         series.with(|series| {
             series
                 .iter()
+                .filter(|s| !s.label.is_empty())
                 .map(|s| {
                     let swatch = format!("background:{}", css_rgb(s.color));
                     view! {
@@ -325,6 +378,76 @@ mod tests {
         assert_eq!(history.raw(), &[(3.0, 0.5)]);
         history.clear();
         assert!(history.is_empty());
+    }
+
+    fn history(values: &[f64]) -> History {
+        let mut history = History::new(100);
+        for (step, &v) in values.iter().enumerate() {
+            history.push(step as f64, v);
+        }
+        history
+    }
+
+    #[test]
+    fn one_named_history_looks_like_the_plain_loss_chart() {
+        let h = history(&[1.0, 0.5, 0.25]);
+        assert_eq!(named_loss_series(&[("loss".to_string(), h.clone())]), loss_series(&h));
+    }
+
+    #[test]
+    fn named_histories_get_their_own_colours_labels_and_order() {
+        let names = ["rnn", "gru", "lstm"];
+        let histories: Vec<(String, History)> = names
+            .iter()
+            .zip([1.0, 2.0, 3.0])
+            .map(|(name, scale)| (name.to_string(), history(&[scale, scale / 2.0])))
+            .collect();
+        let series = named_loss_series(&histories);
+        assert_eq!(series.len(), 6);
+        let (raw, smooth) = series.split_at(3);
+        // Faint per-step lines first, unlabelled, under the averages.
+        for (i, s) in raw.iter().enumerate() {
+            assert_eq!(s.label, "");
+            assert!(s.alpha < 1.0 && s.width < smooth[i].width);
+            assert_eq!(s.color, smooth[i].color, "a run's two lines share its colour");
+            assert_eq!(s.points, histories[i].1.raw());
+        }
+        let labels: Vec<&str> = smooth.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, names);
+        for (i, s) in smooth.iter().enumerate() {
+            assert_eq!(s.alpha, 1.0);
+            assert_eq!(s.points, histories[i].1.smooth());
+            for other in &smooth[i + 1..] {
+                assert_ne!(s.color, other.color, "{} and {}", s.label, other.label);
+            }
+        }
+        // &str names work too; nothing named draws nothing.
+        assert_eq!(
+            named_loss_series(&[("a", History::new(4)), ("b", History::new(4))]).len(),
+            4
+        );
+        assert!(named_loss_series::<&str>(&[]).is_empty());
+    }
+
+    #[test]
+    fn palette_colours_are_distinct_and_stand_out_on_white() {
+        fn luminance(c: Rgb) -> f64 {
+            let channel = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.03928 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2])
+        }
+        for (i, &c) in PALETTE.iter().enumerate() {
+            let contrast = 1.05 / (luminance(c) + 0.05);
+            assert!(contrast >= 3.0, "{c:?} has contrast {contrast:.2} on white");
+            assert!(!PALETTE[i + 1..].contains(&c), "{c:?} twice");
+        }
+        assert_eq!(palette_color(PALETTE.len()), PALETTE[0]);
     }
 
     #[test]

@@ -12,5 +12,5 @@ pub use controls::{ErrorBanner, SelectField, Stat, TextField, TrainControls};
 pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
-pub use line_chart::{loss_series, History, LineChart, Series};
+pub use line_chart::{loss_series, named_loss_series, palette_color, History, LineChart, Series, PALETTE};
 pub use weights::{download, WeightsControls};
