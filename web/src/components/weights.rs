@@ -4,29 +4,41 @@
 //! with the reason and changes nothing.
 
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 
-/// Offers `bytes` to the visitor as a download named `file_name`.
+/// How long a download's object URL outlives the click: revoking it at
+/// once aborts the download in some browsers, which read the blob only
+/// after `click()` has returned.
+const REVOKE_AFTER_MS: i32 = 30_000;
+
+/// Offers `bytes` to the visitor as a download named `file_name`. The
+/// file's object URL is revoked half a minute later, by a one-shot timer
+/// whose closure frees itself when it runs.
 pub fn download(file_name: &str, bytes: &[u8]) -> Result<(), String> {
     let fail = |what: &str| format!("Could not offer the weights for download ({what}).");
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/octet-stream");
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| fail("blob"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("object URL"))?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| fail("no document"))?;
+    let window = web_sys::window().ok_or_else(|| fail("no window"))?;
+    let document = window.document().ok_or_else(|| fail("no document"))?;
     let link: web_sys::HtmlAnchorElement = document
         .create_element("a")
         .map_err(|_| fail("link"))?
         .dyn_into()
         .map_err(|_| fail("link"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("object URL"))?;
     link.set_href(&url);
     link.set_download(file_name);
     link.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    // Should the timer not start, the URL lives as long as the page does:
+    // a kept blob is better than a broken download.
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), REVOKE_AFTER_MS);
     Ok(())
 }
 
