@@ -1,5 +1,5 @@
-//! The controls every lab shares: start/pause, step, reset, the seed, the
-//! step and loss readouts, the error banner, and labelled input fields that
+//! The controls every lab shares: start/pause, step, reset, the seed and
+//! its dice, the step and loss readouts, the error banner, and labelled input fields that
 //! refuse bad values next to the field.
 
 use leptos::prelude::*;
@@ -37,8 +37,18 @@ pub fn loss_text(loss: f32) -> String {
     }
 }
 
+/// A fresh seed from the system's entropy (in the browser,
+/// `crypto.getRandomValues`): a whole number below 2^32, which
+/// [`crate::validate::seed`] accepts and people can still read and type.
+pub fn random_seed() -> Result<u64, String> {
+    getrandom::u32()
+        .map(u64::from)
+        .map_err(|e| format!("Could not draw a random seed ({e})."))
+}
+
 /// A labelled text field. `error` shows under it (and marks it invalid);
 /// `on_commit` runs on change (Enter or leaving the field) with the text.
+/// Children, if any, sit beside the input (a button that fills it in).
 #[component]
 pub fn TextField(
     id: &'static str,
@@ -53,6 +63,7 @@ pub fn TextField(
     /// `decimal` or `numeric` bring up the right phone keyboard.
     #[prop(default = "decimal")]
     inputmode: &'static str,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -73,6 +84,7 @@ pub fn TextField(
     view! {
         <div class="field" class:invalid=move || error.with(Option::is_some)>
             <label for=id>{label}</label>
+            <div class="field-control">
             <input
                 id=id
                 type="text"
@@ -86,6 +98,8 @@ pub fn TextField(
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:change=move |ev| on_commit.run(event_target_value(&ev))
             />
+            {children.map(|children| children())}
+            </div>
             {(!hint.is_empty()).then(|| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
             <Show when=move || error.with(Option::is_some)>
                 <p class="field-error" id=error_id.clone() data-testid=format!("{testid}-error")>
@@ -141,10 +155,30 @@ pub fn TrainControls(
     #[prop(into)] on_toggle: Callback<()>,
     #[prop(into)] on_step: Callback<()>,
     #[prop(into)] on_reset: Callback<()>,
-    /// A new seed was entered (Enter or leaving the field).
+    /// A new seed was entered (Enter or leaving the field) or drawn by the
+    /// dice beside the field; never called with text that
+    /// [`crate::validate::seed`] refuses (the field shows `seed_error`).
     #[prop(into)]
     on_seed: Callback<String>,
 ) -> impl IntoView {
+    // Only if the browser has no randomness to give, which no current one lacks.
+    let dice_error = RwSignal::new(None::<String>);
+    let error = Signal::derive(move || dice_error.get().or_else(|| seed_error.get()));
+    let on_commit = move |text: String| {
+        dice_error.set(None);
+        if crate::validate::seed(&text).is_ok() {
+            on_seed.run(text);
+        }
+    };
+    let roll = move |_| match random_seed() {
+        Ok(value) => {
+            let text = value.to_string();
+            dice_error.set(None);
+            seed.set(text.clone());
+            on_seed.run(text);
+        }
+        Err(e) => dice_error.set(Some(e)),
+    };
     view! {
         <div class="train-controls">
             <div class="button-row" role="group" aria-label="Training">
@@ -182,11 +216,22 @@ pub fn TrainControls(
                 label="Seed"
                 testid="seed-input"
                 value=seed
-                error=seed_error
-                on_commit=on_seed
+                error=error
+                on_commit=on_commit
                 inputmode="numeric"
                 hint="Same seed, same run."
-            />
+            >
+                <button
+                    type="button"
+                    class="button icon-button"
+                    data-testid="new-seed"
+                    aria-label="New random seed"
+                    title="New random seed"
+                    on:click=roll
+                >
+                    <span aria-hidden="true">"\u{1f3b2}"</span>
+                </button>
+            </TextField>
             <div class="stats">
                 <Stat
                     label="Step"
@@ -247,5 +292,16 @@ mod tests {
         assert_eq!(loss_text(f32::NAN), "\u{2013}");
         assert_eq!(loss_text(0.25), "0.25");
         assert_eq!(loss_text(f32::INFINITY), "inf");
+    }
+
+    #[test]
+    fn random_seeds_are_valid_and_vary() {
+        let seeds: Vec<u64> = (0..8).map(|_| random_seed().unwrap()).collect();
+        for &s in &seeds {
+            assert_eq!(crate::validate::seed(&s.to_string()), Ok(s));
+            assert!(s <= u64::from(u32::MAX));
+        }
+        // Eight equal draws from 2^32 values would take a broken source.
+        assert!(seeds.iter().any(|&s| s != seeds[0]), "{seeds:?}");
     }
 }

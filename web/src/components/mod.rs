@@ -8,7 +8,7 @@ pub mod image_grid;
 pub mod line_chart;
 pub mod weights;
 
-pub use controls::{ErrorBanner, SelectField, Stat, TextField, TrainControls};
+pub use controls::{random_seed, ErrorBanner, SelectField, Stat, TextField, TrainControls};
 pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
