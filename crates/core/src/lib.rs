@@ -26,6 +26,7 @@ pub mod gradcheck;
 pub mod init;
 pub mod kernels;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod ops;

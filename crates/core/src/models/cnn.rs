@@ -6,6 +6,7 @@
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
 use crate::layers::{Conv2d, Linear, Module, Param};
+use crate::limits;
 use crate::models::mlp::StepStats;
 use crate::ops::{conv2d_output_size, Conv2dSpec, PoolSpec};
 use crate::optim::Optimizer;
@@ -66,7 +67,8 @@ impl CnnConfig {
         }
     }
 
-    /// Every layer's output shape, or a clear error for an impossible network.
+    /// Every layer's output shape, or a clear error for an impossible network
+    /// or a setting outside its range in [`crate::limits`].
     pub fn layer_shapes(&self) -> Result<Vec<LayerShape>> {
         let [mut c, mut h, mut w] = self.input;
         let mut out = Vec::new();
@@ -75,12 +77,12 @@ impl CnnConfig {
         }
         for (i, s) in self.stages.iter().enumerate() {
             let n = i + 1;
-            if s.filters == 0 || s.filters > 256 {
-                return Err(Error::invalid(
-                    "cnn",
-                    format!("conv{n}: filters must be between 1 and 256"),
-                ));
-            }
+            let conv = format!("conv{n}");
+            limits::conv_filters(i).check("cnn", &format!("{conv}: filters"), s.filters)?;
+            limits::KERNEL_SIZE.check("cnn", &format!("{conv}: kernel size"), s.kernel)?;
+            limits::STRIDE.check("cnn", &format!("{conv}: stride"), s.stride)?;
+            limits::PADDING.check("cnn", &format!("{conv}: padding"), s.padding)?;
+            limits::POOL_SIZE.check("cnn", &format!("pool{n}: size"), s.pool_size)?;
             let spec = Conv2dSpec {
                 stride: s.stride,
                 padding: s.padding,
@@ -415,13 +417,51 @@ mod tests {
 
     #[test]
     fn impossible_networks_are_refused_with_the_reason() {
+        use alloc::string::ToString;
+        // 28 -> pool 4 -> 7: a 9x9 kernel without padding does not fit.
         let mut c = CnnConfig::mnist_default();
-        c.stages[1].kernel = 20;
+        c.stages[0].pool_size = 4;
+        c.stages[1].kernel = 9;
         c.stages[1].padding = 0;
-        let msg = alloc::string::ToString::to_string(&c.layer_shapes().unwrap_err());
+        let msg = c.layer_shapes().unwrap_err().to_string();
         assert!(msg.contains("conv2") && msg.contains("does not fit"), "{msg}");
         let mut c = CnnConfig::mnist_default();
-        c.stages[1].pool_size = 20;
-        assert!(c.layer_shapes().is_err());
+        c.stages[1].pool_size = 4;
+        c.stages[1].kernel = 1;
+        c.stages[1].padding = 0;
+        c.input = [1, 3, 3]; // conv1 3x3, pool1 1x1, conv2 1x1
+        let msg = c.layer_shapes().unwrap_err().to_string();
+        assert!(msg.contains("pool2") && msg.contains("does not fit"), "{msg}");
+    }
+
+    #[test]
+    fn settings_outside_the_shared_limits_are_refused() {
+        use alloc::string::ToString;
+        let refusal = |edit: fn(&mut CnnConfig)| {
+            let mut c = CnnConfig::mnist_default();
+            edit(&mut c);
+            let msg = c.layer_shapes().unwrap_err().to_string();
+            assert!(Cnn::new(&c, &mut Rng::new(0)).is_err());
+            msg
+        };
+        assert_eq!(
+            refusal(|c| c.stages[0].filters = 33),
+            "cnn: conv1: filters must be from 1 to 32, got 33"
+        );
+        assert_eq!(
+            refusal(|c| c.stages[1].filters = 65),
+            "cnn: conv2: filters must be from 1 to 64, got 65"
+        );
+        assert!(refusal(|c| c.stages[1].filters = 0).contains("conv2: filters"));
+        assert!(refusal(|c| c.stages[0].kernel = 11).contains("conv1: kernel size must be from 1 to 9"));
+        assert!(refusal(|c| c.stages[0].stride = 0).contains("conv1: stride must be from 1 to 4"));
+        assert!(refusal(|c| c.stages[1].padding = 5).contains("conv2: padding must be from 0 to 4"));
+        assert!(refusal(|c| c.stages[1].pool_size = 5).contains("pool2: size must be from 1 to 4"));
+        assert!(refusal(|c| c.stages[1].pool_size = 0).contains("pool2: size"));
+        // The largest settings the page offers build.
+        let mut c = CnnConfig::mnist_default();
+        c.stages[0].filters = limits::CONV1_FILTERS.max;
+        c.stages[1].filters = limits::CONV2_FILTERS.max;
+        assert!(Cnn::new(&c, &mut Rng::new(0)).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::metrics::confusion_matrix;
 use crate::models::cnn::{Cnn, CnnConfig};
 use crate::models::mlp::StepStats;
@@ -45,26 +46,13 @@ impl Default for CnnHyper {
 }
 
 impl CnnHyper {
+    /// Each value within its range in [`crate::limits`].
     pub fn validate(&self) -> Result<()> {
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 10.0) {
-            return Err(Error::invalid(
-                "hyperparameters",
-                format!("learning rate must be in (0, 10], got {}", self.learning_rate),
-            ));
-        }
-        if self.batch_size == 0 || self.batch_size > 1024 {
-            return Err(Error::invalid(
-                "hyperparameters",
-                format!("batch size must be 1 to 1024, got {}", self.batch_size),
-            ));
-        }
+        const OP: &str = "hyperparameters";
+        limits::LEARNING_RATE.check(OP, "learning rate", self.learning_rate)?;
+        limits::BATCH_SIZE.check(OP, "batch size", self.batch_size)?;
         if let OptimizerChoice::Sgd { momentum } = self.optimizer {
-            if !(0.0..1.0).contains(&momentum) {
-                return Err(Error::invalid(
-                    "hyperparameters",
-                    format!("momentum must be in [0, 1), got {momentum}"),
-                ));
-            }
+            limits::MOMENTUM.check(OP, "momentum", momentum)?;
         }
         Ok(())
     }
@@ -239,6 +227,47 @@ mod tests {
             pixels: vec![0; count * 28 * 28],
             labels: (0..count).map(|i| (i % 10) as u8).collect(),
         }
+    }
+
+    #[test]
+    fn hyperparameters_are_checked_against_the_shared_limits() {
+        let ok = CnnHyper::default();
+        assert!(ok.validate().is_ok());
+        for (bad, needle) in [
+            (
+                CnnHyper {
+                    learning_rate: 0.0,
+                    ..ok
+                },
+                "learning rate must be greater than 0 and at most 10, got 0",
+            ),
+            (
+                CnnHyper {
+                    learning_rate: 11.0,
+                    ..ok
+                },
+                "learning rate",
+            ),
+            (
+                CnnHyper { batch_size: 0, ..ok },
+                "batch size must be from 1 to 512, got 0",
+            ),
+            (
+                CnnHyper { batch_size: 513, ..ok },
+                "batch size must be from 1 to 512, got 513",
+            ),
+            (
+                CnnHyper {
+                    optimizer: OptimizerChoice::Sgd { momentum: 1.0 },
+                    ..ok
+                },
+                "momentum must be at least 0 and less than 1, got 1",
+            ),
+        ] {
+            let msg = bad.validate().unwrap_err().to_string();
+            assert!(msg.contains(needle), "{msg}");
+        }
+        assert!(CnnHyper { batch_size: 512, ..ok }.validate().is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::autograd::Graph;
 use crate::error::{Error, Result};
 use crate::layers::{Activation, Linear, Module, Param};
+use crate::limits;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::{argmax_rows, Tensor};
@@ -33,12 +34,20 @@ pub struct StepStats {
 }
 
 impl Mlp {
+    /// Input and output sizes at least 1; the hidden layers' count and
+    /// widths within [`limits::HIDDEN_LAYERS`] and [`limits::HIDDEN_WIDTH`].
     pub fn new(config: &MlpConfig, rng: &mut Rng) -> Result<Self> {
-        if config.sizes.len() < 2 || config.sizes.contains(&0) {
+        let sizes = &config.sizes;
+        if sizes.len() < 2 || sizes[0] == 0 || sizes[sizes.len() - 1] == 0 {
             return Err(Error::invalid(
                 "mlp",
-                format!("needs at least two non-zero layer sizes, got {:?}", config.sizes),
+                format!("needs non-zero input and output sizes, got {sizes:?}"),
             ));
+        }
+        let hidden = &sizes[1..sizes.len() - 1];
+        limits::HIDDEN_LAYERS.check("mlp", "the number of hidden layers", hidden.len())?;
+        for &width in hidden {
+            limits::HIDDEN_WIDTH.check("mlp", "a hidden layer's width", width)?;
         }
         let layers = config
             .sizes
@@ -97,5 +106,41 @@ impl Module for Mlp {
     }
     fn params_mut(&mut self) -> Vec<&mut Param> {
         self.layers.iter_mut().flat_map(|l| l.params_mut()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn build(sizes: &[usize]) -> Result<Mlp> {
+        let config = MlpConfig {
+            sizes: sizes.to_vec(),
+            activation: Activation::Tanh,
+        };
+        Mlp::new(&config, &mut Rng::new(0))
+    }
+
+    #[test]
+    fn sizes_are_checked_against_the_shared_limits() {
+        assert!(build(&[2, 64, 64, 64, 64, 3]).is_ok());
+        assert!(build(&[2, 1, 2]).is_ok());
+        for (sizes, needle) in [
+            (vec![2, 3], "the number of hidden layers must be from 1 to 4, got 0"),
+            (
+                vec![2, 8, 8, 8, 8, 8, 3],
+                "the number of hidden layers must be from 1 to 4, got 5",
+            ),
+            (vec![2, 65, 3], "a hidden layer's width must be from 1 to 64, got 65"),
+            (vec![2, 8, 0, 3], "a hidden layer's width must be from 1 to 64, got 0"),
+            (vec![0, 8, 3], "non-zero input and output"),
+            (vec![2, 8, 0], "non-zero input and output"),
+            (vec![2], "non-zero input and output"),
+        ] {
+            let msg = build(&sizes).unwrap_err().to_string();
+            assert!(msg.contains(needle), "{sizes:?}: {msg}");
+        }
     }
 }
