@@ -3,7 +3,9 @@
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p deepplay-tests --target wasm32-unknown-unknown`
 #![cfg(target_arch = "wasm32")]
 
-use deepplay_web::components::{Dot, ErrorBanner, Heatmap, ImageGrid, LineChart, Series, TrainControls};
+use deepplay_web::components::{
+    named_loss_series, Dot, ErrorBanner, Heatmap, History, ImageGrid, LineChart, Series, TrainControls, PALETTE,
+};
 use deepplay_web::draw::{tensor_to_image, ColorMap};
 use leptos::prelude::*;
 use leptos::task::tick;
@@ -63,15 +65,32 @@ fn the_playground_trainer_learns_in_wasm() {
     assert!(trainer.accuracy() > 0.85, "accuracy {}", trainer.accuracy());
 }
 
-#[wasm_bindgen_test]
-async fn controls_render_the_contract_ids_and_call_back() {
+/// What a mounted `TrainControls` called back, and the signals it shows.
+struct Controls {
+    root: HtmlElement,
+    running: RwSignal<bool>,
+    step: RwSignal<u64>,
+    loss: RwSignal<f32>,
+    seed: RwSignal<String>,
+    toggles: RwSignal<u32>,
+    steps: RwSignal<u32>,
+    resets: RwSignal<u32>,
+    seeds: RwSignal<Vec<String>>,
+}
+
+/// Mounts `TrainControls` with callbacks that only count and record: none
+/// touches what the widget shows, so a test sees the widget's own doing.
+async fn mount_controls() -> Controls {
     let root = host();
     let running = RwSignal::new(false);
     let step = RwSignal::new(0u64);
     let loss = RwSignal::new(f32::NAN);
     let seed = RwSignal::new("42".to_string());
     let toggles = RwSignal::new(0);
-    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+    let steps = RwSignal::new(0);
+    let resets = RwSignal::new(0);
+    let seeds = RwSignal::new(Vec::<String>::new());
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <TrainControls
                 running=running
@@ -79,52 +98,143 @@ async fn controls_render_the_contract_ids_and_call_back() {
                 loss=loss
                 seed=seed
                 seed_error=Signal::derive(move || deepplay_web::validate::seed(&seed.get()).err())
-                on_toggle=move |_| {
-                    toggles.update(|t| *t += 1);
-                    running.update(|r| *r = !*r);
-                }
-                on_step=move |_| step.update(|s| *s += 1)
-                on_reset=move |_| step.set(0)
-                on_seed=move |_| {}
+                on_toggle=move |_| toggles.update(|t| *t += 1)
+                on_step=move |_| steps.update(|s| *s += 1)
+                on_reset=move |_| resets.update(|r| *r += 1)
+                on_seed=move |text: String| seeds.update(|s| s.push(text))
             />
         }
     });
+    // Kept mounted for the rest of the test run.
+    std::mem::forget(mounted);
     tick().await;
+    Controls {
+        root,
+        running,
+        step,
+        loss,
+        seed,
+        toggles,
+        steps,
+        resets,
+        seeds,
+    }
+}
 
+/// Types `text` into an input the way a visitor does: `input` events while
+/// typing, `change` on Enter or leaving the field.
+fn type_and_commit(input: &HtmlElement, text: &str) {
+    let input: &web_sys::HtmlInputElement = input.unchecked_ref();
+    input.set_value(text);
+    for event in ["input", "change"] {
+        input.dispatch_event(&web_sys::Event::new(event).unwrap()).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn controls_render_the_contract_ids_and_show_their_signals() {
+    let c = mount_controls().await;
     for id in [
         "train-toggle",
         "step-once",
         "reset",
         "seed-input",
+        "new-seed",
         "step-count",
         "loss-value",
     ] {
-        assert!(by_testid(&root, id).is_some(), "{id} is missing");
+        assert!(by_testid(&c.root, id).is_some(), "{id} is missing");
     }
-    let toggle = by_testid(&root, "train-toggle").unwrap();
+    let toggle = by_testid(&c.root, "train-toggle").unwrap();
     assert!(toggle.text_content().unwrap().contains("Start"));
-    toggle.click();
+    c.running.set(true);
+    c.step.set(41);
+    c.loss.set(0.25);
     tick().await;
-    assert_eq!(toggles.get_untracked(), 1);
     assert!(toggle.text_content().unwrap().contains("Pause"));
-
-    by_testid(&root, "step-once").unwrap().click();
-    step.set(41);
-    loss.set(0.25);
-    tick().await;
-    let count = by_testid(&root, "step-count").unwrap();
+    assert_eq!(toggle.get_attribute("aria-pressed").as_deref(), Some("true"));
+    let count = by_testid(&c.root, "step-count").unwrap();
     assert_eq!(count.get_attribute("data-value").as_deref(), Some("41"));
-    let loss_value = by_testid(&root, "loss-value").unwrap();
+    let loss_value = by_testid(&c.root, "loss-value").unwrap();
     assert_eq!(loss_value.get_attribute("data-value").as_deref(), Some("0.25"));
+}
 
-    // A seed that is not a number is refused next to the field.
-    assert!(by_testid(&root, "seed-input-error").is_none());
-    seed.set("banana".into());
+#[wasm_bindgen_test]
+async fn controls_buttons_call_their_own_callbacks_once_per_click() {
+    let c = mount_controls().await;
+    let counts = || {
+        (
+            c.toggles.get_untracked(),
+            c.steps.get_untracked(),
+            c.resets.get_untracked(),
+            c.seeds.get_untracked().len(),
+        )
+    };
+    assert_eq!(counts(), (0, 0, 0, 0));
+    by_testid(&c.root, "train-toggle").unwrap().click();
     tick().await;
-    let error = by_testid(&root, "seed-input-error").expect("the seed error shows");
+    assert_eq!(counts(), (1, 0, 0, 0), "train-toggle calls on_toggle");
+    let step_once = by_testid(&c.root, "step-once").unwrap();
+    step_once.click();
+    step_once.click();
+    tick().await;
+    assert_eq!(counts(), (1, 2, 0, 0), "step-once calls on_step");
+    by_testid(&c.root, "reset").unwrap().click();
+    tick().await;
+    assert_eq!(counts(), (1, 2, 1, 0), "reset calls on_reset");
+}
+
+#[wasm_bindgen_test]
+async fn controls_pass_a_committed_seed_on_and_refuse_a_bad_one() {
+    let c = mount_controls().await;
+    let input = by_testid(&c.root, "seed-input").unwrap();
+    type_and_commit(&input, "7");
+    tick().await;
+    assert_eq!(c.seed.get_untracked(), "7", "typing writes the field's signal");
+    assert_eq!(c.seeds.get_untracked(), ["7"], "a committed seed reaches on_seed");
+    assert!(by_testid(&c.root, "seed-input-error").is_none());
+
+    // A seed that is not a number is refused next to the field, and the
+    // page never hears of it.
+    type_and_commit(&input, "banana");
+    tick().await;
+    let error = by_testid(&c.root, "seed-input-error").expect("the seed error shows");
     assert!(error.text_content().unwrap().contains("not a number"));
-    let input = by_testid(&root, "seed-input").unwrap();
     assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(c.seeds.get_untracked(), ["7"], "on_seed is not called with a bad seed");
+    assert_eq!(
+        (
+            c.toggles.get_untracked(),
+            c.steps.get_untracked(),
+            c.resets.get_untracked()
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_dice_draw_a_fresh_valid_seed_into_the_field() {
+    let c = mount_controls().await;
+    let dice = by_testid(&c.root, "new-seed").unwrap();
+    assert_eq!(dice.get_attribute("aria-label").as_deref(), Some("New random seed"));
+    let input: web_sys::HtmlInputElement = by_testid(&c.root, "seed-input").unwrap().unchecked_into();
+    let mut previous = input.value();
+    for roll in 1..=2 {
+        dice.click();
+        tick().await;
+        let shown = input.value();
+        assert_ne!(shown, previous, "roll {roll} changed the field");
+        assert!(
+            deepplay_web::validate::seed(&shown).is_ok(),
+            "roll {roll} drew {shown:?}"
+        );
+        assert_eq!(c.seed.get_untracked(), shown);
+        let seeds = c.seeds.get_untracked();
+        assert_eq!(seeds.len(), roll, "each roll calls on_seed once");
+        assert_eq!(seeds[roll - 1], shown, "on_seed gets the drawn seed");
+        previous = shown;
+    }
+    assert!(by_testid(&c.root, "seed-input-error").is_none());
 }
 
 #[wasm_bindgen_test]
@@ -166,6 +276,61 @@ async fn line_chart_draws_its_points() {
     assert_eq!(chart.get_attribute("data-points").as_deref(), Some("50"));
     let canvas: web_sys::HtmlCanvasElement = chart.query_selector("canvas").unwrap().unwrap().unchecked_into();
     assert!(canvas.width() > 0, "the canvas was sized to its container");
+}
+
+#[wasm_bindgen_test]
+async fn line_chart_shows_several_named_series_in_their_colours() {
+    let root = host();
+    root.set_attribute("style", "width: 400px").unwrap();
+    let histories: Vec<(String, History)> = [("rnn", 1.0), ("gru", 0.5)]
+        .into_iter()
+        .map(|(name, loss)| {
+            let mut history = History::new(100);
+            for step in 0..50 {
+                history.push(f64::from(step), loss);
+            }
+            (name.to_string(), history)
+        })
+        .collect();
+    let series = named_loss_series(&histories);
+    let colors = [PALETTE[0], PALETTE[1]];
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! { <LineChart series=series.clone() testid="losses" title="Losses" /> }
+    });
+    for _ in 0..5 {
+        tick().await;
+    }
+    let chart = by_testid(&root, "losses").expect("chart renders");
+    let legend: Vec<String> = (0..)
+        .map_while(|i| {
+            chart
+                .query_selector(&format!(".legend li:nth-child({})", i + 1))
+                .unwrap()
+        })
+        .map(|li| li.text_content().unwrap().trim().to_string())
+        .collect();
+    assert_eq!(legend, ["rnn", "gru"], "one entry per name, in order");
+    let swatch = chart
+        .query_selector(".legend li:nth-child(2) .swatch")
+        .unwrap()
+        .unwrap();
+    let style = swatch.get_attribute("style").unwrap_or_default();
+    assert!(style.contains("rgb(213,94,0)"), "gru's swatch: {style}");
+
+    let canvas: web_sys::HtmlCanvasElement = chart.query_selector("canvas").unwrap().unwrap().unchecked_into();
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let pixels = context
+        .get_image_data(0.0, 0.0, f64::from(canvas.width()), f64::from(canvas.height()))
+        .unwrap()
+        .data()
+        .0;
+    for color in colors {
+        let drawn = pixels
+            .chunks_exact(4)
+            .filter(|p| p[3] == 255 && (0..3).all(|k| p[k].abs_diff(color[k]) <= 2))
+            .count();
+        assert!(drawn >= 50, "{drawn} pixels of {color:?}");
+    }
 }
 
 #[wasm_bindgen_test]
