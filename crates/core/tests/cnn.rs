@@ -2,8 +2,8 @@
 //! run learns, and the same seed gives the same numbers.
 
 use deepplay_core::data::mnist::Mnist;
+use deepplay_core::metrics::accuracy;
 use deepplay_core::models::cnn::{Cnn, CnnConfig};
-use deepplay_core::models::mlp::accuracy;
 use deepplay_core::optim::Optimizer;
 use deepplay_core::Rng;
 

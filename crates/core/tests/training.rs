@@ -29,7 +29,7 @@ fn train(kind: DatasetKind, seed: u64, steps: usize) -> (f32, f32, f32) {
     let all: Vec<usize> = (0..data.len()).collect();
     let (x, y) = data.batch(&all);
     let probs = model.predict_proba(&x).unwrap();
-    let accuracy = deepplay_core::models::mlp::accuracy(&probs, &y);
+    let accuracy = deepplay_core::metrics::accuracy(&probs, &y);
     let tail = losses[steps - 50..].iter().sum::<f32>() / 50.0;
     (losses[0], tail, accuracy)
 }

@@ -7,7 +7,7 @@ use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
 use crate::layers::{Conv2d, Linear, Module, Param};
 use crate::limits;
-use crate::models::mlp::StepStats;
+use crate::models::StepStats;
 use crate::ops::{conv2d_output_size, Conv2dSpec, PoolSpec};
 use crate::optim::Optimizer;
 use crate::rng::Rng;

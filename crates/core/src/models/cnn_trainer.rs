@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::limits;
 use crate::metrics::confusion_matrix;
 use crate::models::cnn::{Cnn, CnnConfig};
-use crate::models::mlp::StepStats;
+use crate::models::StepStats;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::argmax_rows;

@@ -8,9 +8,13 @@ use crate::layers::{Activation, Linear, Module, Param};
 use crate::limits;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
-use crate::tensor::{argmax_rows, Tensor};
+use crate::tensor::Tensor;
 use alloc::format;
 use alloc::vec::Vec;
+
+/// Their old paths; they are shared by every classifier now.
+pub use super::StepStats;
+pub use crate::metrics::accuracy;
 
 #[derive(Debug, Clone)]
 pub struct MlpConfig {
@@ -24,13 +28,6 @@ pub struct Mlp {
     pub layers: Vec<Linear>,
     pub activation: Activation,
     workspace: super::Workspace,
-}
-
-/// What one training step measured on its batch.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepStats {
-    pub loss: f32,
-    pub accuracy: f32,
 }
 
 impl Mlp {
@@ -89,15 +86,6 @@ impl Mlp {
             Ok(g.value(probs).clone())
         })
     }
-}
-
-/// Fraction of rows whose largest logit is the label.
-pub fn accuracy(logits: &Tensor, labels: &[usize]) -> f32 {
-    if labels.is_empty() {
-        return 0.0;
-    }
-    let hits = argmax_rows(logits).iter().zip(labels).filter(|(p, l)| p == l).count();
-    hits as f32 / labels.len() as f32
 }
 
 impl Module for Mlp {

@@ -7,10 +7,19 @@ pub mod mlp;
 use crate::autograd::{Graph, Var};
 use crate::error::Result;
 use crate::layers::Module;
+use crate::metrics::accuracy;
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
 use core::cell::RefCell;
-use mlp::{accuracy, StepStats};
+
+/// What one training step of a classifier measured on its batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean cross-entropy of the batch.
+    pub loss: f32,
+    /// Fraction of the batch classified right (before the update).
+    pub accuracy: f32,
+}
 
 /// The graphs a model runs on, kept from one call to the next so that each
 /// step (or each batch of inference) reuses the last one's buffers
