@@ -14,15 +14,78 @@ pub fn accuracy(logits: &Tensor, labels: &[usize]) -> f32 {
     hits as f32 / labels.len() as f32
 }
 
-/// counts[true_class * classes + predicted_class]
-pub fn confusion_matrix(predictions: &[usize], labels: &[usize], classes: usize) -> Vec<u32> {
-    let mut counts = vec![0u32; classes * classes];
-    for (&p, &l) in predictions.iter().zip(labels) {
-        if p < classes && l < classes {
-            counts[l * classes + p] += 1;
+/// How often each true class was predicted as each class, for any number
+/// of classes: a `classes` x `classes` table whose rows are true classes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfusionMatrix {
+    pub classes: usize,
+    /// Row-major: `counts[truth * classes + predicted]`.
+    pub counts: Vec<u32>,
+}
+
+impl ConfusionMatrix {
+    /// All zeros.
+    pub fn new(classes: usize) -> Self {
+        ConfusionMatrix {
+            classes,
+            counts: vec![0; classes * classes],
         }
     }
-    counts
+
+    /// The table of paired predictions and labels; pairs with a class out of
+    /// range are left out.
+    pub fn from_predictions(predictions: &[usize], labels: &[usize], classes: usize) -> Self {
+        let mut m = ConfusionMatrix::new(classes);
+        for (&p, &l) in predictions.iter().zip(labels) {
+            m.add(l, p);
+        }
+        m
+    }
+
+    /// Count one example; false (and nothing counted) when a class is out of range.
+    pub fn add(&mut self, truth: usize, predicted: usize) -> bool {
+        if truth >= self.classes || predicted >= self.classes {
+            return false;
+        }
+        self.counts[truth * self.classes + predicted] += 1;
+        true
+    }
+
+    /// Examples of class `truth` predicted as `predicted` (0 out of range).
+    pub fn get(&self, truth: usize, predicted: usize) -> u32 {
+        if truth >= self.classes || predicted >= self.classes {
+            return 0;
+        }
+        self.counts[truth * self.classes + predicted]
+    }
+
+    /// [classes, classes], as a tensor of the counts would have.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.classes, self.classes]
+    }
+
+    /// The counts row by row.
+    pub fn iter(&self) -> core::slice::Iter<'_, u32> {
+        self.counts.iter()
+    }
+
+    /// Examples counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// Examples on the diagonal: predicted right.
+    pub fn correct(&self) -> u64 {
+        (0..self.classes).map(|c| u64::from(self.get(c, c))).sum()
+    }
+}
+
+impl<'a> IntoIterator for &'a ConfusionMatrix {
+    type Item = &'a u32;
+    type IntoIter = core::slice::Iter<'a, u32>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.counts.iter()
+    }
 }
 
 /// Exponential moving average for smoothing a noisy loss curve, with the
@@ -59,8 +122,27 @@ mod tests {
 
     #[test]
     fn confusion_counts_rows_by_truth() {
-        let m = confusion_matrix(&[0, 1, 1, 2], &[0, 1, 2, 2], 3);
-        assert_eq!(m, vec![1, 0, 0, 0, 1, 0, 0, 1, 1]);
+        let m = ConfusionMatrix::from_predictions(&[0, 1, 1, 2], &[0, 1, 2, 2], 3);
+        assert_eq!(m.counts, vec![1, 0, 0, 0, 1, 0, 0, 1, 1]);
+        assert_eq!((m.get(2, 1), m.total(), m.correct(), m.shape()), (1, 4, 3, [3, 3]));
+    }
+
+    #[test]
+    fn confusion_works_for_any_class_count() {
+        for classes in [1, 2, 10, 37] {
+            let predictions: Vec<usize> = (0..500).map(|i| (i * 7) % classes).collect();
+            let labels: Vec<usize> = (0..500).map(|i| (i * 3) % classes).collect();
+            let m = ConfusionMatrix::from_predictions(&predictions, &labels, classes);
+            assert_eq!(m.counts.len(), classes * classes);
+            assert_eq!(m.total(), 500);
+            let hits = predictions.iter().zip(&labels).filter(|(p, l)| p == l).count();
+            assert_eq!(m.correct(), hits as u64);
+        }
+        // Out-of-range classes are not counted, and never index out of bounds.
+        let mut m = ConfusionMatrix::new(2);
+        assert!(!m.add(2, 0) && !m.add(0, 5) && m.add(1, 0));
+        assert_eq!((m.total(), m.get(9, 9)), (1, 0));
+        assert_eq!(ConfusionMatrix::new(0).total(), 0);
     }
 
     #[test]

@@ -70,7 +70,9 @@ fn trainer_evaluates_the_whole_test_split_in_chunks() {
     let eval = result.unwrap();
     assert_eq!(calls, 4, "2,000 test digits in chunks of 500");
     assert_eq!(eval.confusion.iter().sum::<u32>(), 2000);
-    let diagonal: u32 = (0..10).map(|i| eval.confusion[i * 11]).sum();
+    assert_eq!(eval.confusion.shape(), [10, 10]);
+    let diagonal: u32 = (0..10).map(|i| eval.confusion.get(i, i)).sum();
+    assert_eq!(u64::from(diagonal), eval.confusion.correct());
     assert!((eval.accuracy - diagonal as f32 / 2000.0).abs() < 1e-6);
     assert_eq!(eval.mistakes.len(), 2000 - diagonal as usize);
     assert!(eval.accuracy > 0.85, "{}", eval.accuracy);

@@ -5,7 +5,7 @@
 use crate::data::mnist::Mnist;
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::metrics::confusion_matrix;
+use crate::metrics::ConfusionMatrix;
 use crate::models::cnn::{Cnn, CnnConfig};
 use crate::models::StepStats;
 use crate::optim::Optimizer;
@@ -71,8 +71,8 @@ pub struct Evaluation {
     /// Training step at which the pass started.
     pub step: u64,
     pub accuracy: f32,
-    /// 10x10, rows are true classes.
-    pub confusion: Vec<u32>,
+    /// classes x classes (the model's), rows are true classes.
+    pub confusion: ConfusionMatrix,
     /// (dataset index, predicted class) of misclassified test digits.
     pub mistakes: Vec<(usize, usize)>,
 }
@@ -207,7 +207,7 @@ impl CnnTrainer {
         Ok(Some(Evaluation {
             step: self.eval_step,
             accuracy: hits as f32 / labels.len() as f32,
-            confusion: confusion_matrix(&self.eval_predictions, &labels, 10),
+            confusion: ConfusionMatrix::from_predictions(&self.eval_predictions, &labels, self.model.config.classes),
             mistakes,
         }))
     }
@@ -268,6 +268,25 @@ mod tests {
             assert!(msg.contains(needle), "{msg}");
         }
         assert!(CnnHyper { batch_size: 512, ..ok }.validate().is_ok());
+    }
+
+    #[test]
+    fn evaluation_has_a_confusion_matrix_of_the_model_s_class_count() {
+        // 8,000 training digits, then 30 test digits.
+        let data = tiny_mnist(8030);
+        for classes in [10, 12] {
+            let config = CnnConfig {
+                classes,
+                ..CnnConfig::mnist_default()
+            };
+            let mut t = CnnTrainer::new(&data, &config, CnnHyper::default(), 1).unwrap();
+            let eval = t.evaluate_chunk(&data, 100).unwrap().unwrap();
+            assert_eq!(eval.confusion.shape(), [classes, classes]);
+            assert_eq!(eval.confusion.iter().count(), classes * classes);
+            assert_eq!(eval.confusion.total(), 30);
+            assert_eq!(eval.confusion.correct() as usize, 30 - eval.mistakes.len());
+            assert!((eval.accuracy - eval.confusion.correct() as f32 / 30.0).abs() < 1e-6);
+        }
     }
 
     #[test]
