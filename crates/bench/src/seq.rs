@@ -10,7 +10,10 @@
 //!   cross-entropy against the reversed sequence (N=32, L=16).
 
 use crate::{js_err, now_ms};
-use deepplay_core::layers::{positional_encoding, Embedding, Gru, LayerNorm, Linear, MultiHeadAttention};
+use deepplay_core::layers::{
+    positional_encoding, AttentionConfig, Embedding, EmbeddingConfig, Gru, GruConfig, LayerNorm, Linear, LinearConfig,
+    MultiHeadAttention,
+};
 use deepplay_core::optim::Optimizer;
 use deepplay_core::{Graph, Module, Param, Rng, Tensor, Var};
 use ndarray::IxDyn;
@@ -42,8 +45,22 @@ impl GruBench {
         });
         let labels = seqs.iter().map(|s| s[0]).collect();
         GruBench {
-            gru: Gru::new("gru", symbols, hidden, &mut rng),
-            head: Linear::new("head", hidden, symbols, &mut rng),
+            gru: Gru::new(
+                "gru",
+                GruConfig {
+                    input_size: symbols,
+                    hidden_size: hidden,
+                },
+                &mut rng,
+            ),
+            head: Linear::new(
+                "head",
+                LinearConfig {
+                    in_features: hidden,
+                    out_features: symbols,
+                },
+                &mut rng,
+            ),
             opt: Optimizer::adam(3e-3),
             x,
             labels,
@@ -181,22 +198,34 @@ impl TransformerBench {
                 ids[n * seq_len + seq_len - 1 - p]
             })
             .collect();
+        let linear = |in_features, out_features| LinearConfig {
+            in_features,
+            out_features,
+        };
+        let attention = AttentionConfig {
+            embed_dim: d_model,
+            num_heads: heads,
+        };
         let mut blocks = Vec::new();
         for l in 0..layers {
             blocks.push(Block {
                 ln1: LayerNorm::new(&format!("blocks.{l}.ln1"), d_model),
-                attn: MultiHeadAttention::new(&format!("blocks.{l}.attn"), d_model, heads, &mut rng)?,
+                attn: MultiHeadAttention::new(&format!("blocks.{l}.attn"), attention, &mut rng)?,
                 ln2: LayerNorm::new(&format!("blocks.{l}.ln2"), d_model),
-                ff1: Linear::new(&format!("blocks.{l}.ff1"), d_model, 2 * d_model, &mut rng),
-                ff2: Linear::new(&format!("blocks.{l}.ff2"), 2 * d_model, d_model, &mut rng),
+                ff1: Linear::new(&format!("blocks.{l}.ff1"), linear(d_model, 2 * d_model), &mut rng),
+                ff2: Linear::new(&format!("blocks.{l}.ff2"), linear(2 * d_model, d_model), &mut rng),
             });
         }
+        let table = EmbeddingConfig {
+            num_embeddings: vocab,
+            embedding_dim: d_model,
+        };
         Ok(TransformerBench {
-            embed: Embedding::new("embed", vocab, d_model, &mut rng),
+            embed: Embedding::new("embed", table, &mut rng),
             pe: positional_encoding(seq_len, d_model),
             blocks,
             ln_f: LayerNorm::new("ln_f", d_model),
-            head: Linear::new("head", d_model, vocab, &mut rng),
+            head: Linear::new("head", linear(d_model, vocab), &mut rng),
             opt: Optimizer::adam(1e-3),
             batch,
             seq_len,

@@ -359,12 +359,16 @@ pub fn load(model: &mut dyn Module, bytes: &[u8]) -> Result<BTreeMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layers::Linear;
+    use crate::layers::{Linear, LinearConfig};
     use crate::rng::Rng;
     use alloc::vec;
 
     fn linear(name: &str, inputs: usize, seed: u64) -> Linear {
-        Linear::new(name, inputs, 2, &mut Rng::new(seed))
+        let size = LinearConfig {
+            in_features: inputs,
+            out_features: 2,
+        };
+        Linear::new(name, size, &mut Rng::new(seed))
     }
 
     /// A file with this header text and data bytes.

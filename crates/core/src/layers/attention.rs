@@ -9,7 +9,7 @@
 //! With `causal`, query i sees keys j <= i only (the mask is -inf above the
 //! diagonal, so those weights are exactly 0).
 
-use super::{Linear, Module, Param};
+use super::{Linear, LinearConfig, Module, Param};
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -110,6 +110,16 @@ impl Graph {
     }
 }
 
+/// The sizes of a [`MultiHeadAttention`] layer, named as
+/// `torch.nn.MultiheadAttention`'s arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionConfig {
+    /// E: the model width of queries, keys, values and output.
+    pub embed_dim: usize,
+    /// Heads; each attends with E / num_heads features, so it must divide E.
+    pub num_heads: usize,
+}
+
 /// Self- or cross-attention with its four projections as [`Linear`] layers
 /// (`{name}.q_proj.weight`, ... `{name}.out_proj.bias`).
 #[derive(Debug, Clone)]
@@ -122,14 +132,22 @@ pub struct MultiHeadAttention {
 }
 
 impl MultiHeadAttention {
-    pub fn new(name: &str, embed: usize, heads: usize, rng: &mut Rng) -> Result<Self> {
+    pub fn new(name: &str, config: AttentionConfig, rng: &mut Rng) -> Result<Self> {
+        let AttentionConfig {
+            embed_dim: embed,
+            num_heads: heads,
+        } = config;
         if heads == 0 || !embed.is_multiple_of(heads) {
             return Err(Error::invalid(
                 "multi_head_attention",
                 format!("embedding size {embed} is not divisible by {heads} heads"),
             ));
         }
-        let mut proj = |which: &str| Linear::new(&format!("{name}.{which}"), embed, embed, rng);
+        let size = LinearConfig {
+            in_features: embed,
+            out_features: embed,
+        };
+        let mut proj = |which: &str| Linear::new(&format!("{name}.{which}"), size, rng);
         Ok(MultiHeadAttention {
             q_proj: proj("q_proj"),
             k_proj: proj("k_proj"),

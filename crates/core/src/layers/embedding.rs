@@ -10,15 +10,25 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+/// The table's size, named as `torch.nn.Embedding`'s arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmbeddingConfig {
+    /// Vocabulary size: ids run from 0 to `num_embeddings - 1`.
+    pub num_embeddings: usize,
+    /// Length of each vector.
+    pub embedding_dim: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Embedding {
     pub weight: Param,
 }
 
 impl Embedding {
-    pub fn new(name: &str, vocab: usize, dim: usize, rng: &mut Rng) -> Self {
+    pub fn new(name: &str, config: EmbeddingConfig, rng: &mut Rng) -> Self {
+        let shape = [config.num_embeddings, config.embedding_dim];
         Embedding {
-            weight: Param::new(format!("{name}.weight"), init::normal(&[vocab, dim], 1.0, rng)),
+            weight: Param::new(format!("{name}.weight"), init::normal(&shape, 1.0, rng)),
         }
     }
 

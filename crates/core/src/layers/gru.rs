@@ -10,7 +10,7 @@
 //! is the path along which gradients survive many steps. Built from graph ops
 //! per time step, like the RNN; the gates are returned so they can be drawn.
 
-use super::rnn::{check_recurrent_shapes, stack_time, step_input, RnnOutput};
+use super::rnn::{check_recurrent_shapes, stack_time, step_input, RnnConfig, RnnOutput};
 use super::{Module, Param};
 use crate::autograd::{Graph, Var};
 use crate::error::Result;
@@ -64,6 +64,9 @@ impl Graph {
     }
 }
 
+/// A GRU's sizes are an RNN's: `input_size`, `hidden_size`.
+pub type GruConfig = RnnConfig;
+
 /// A one-layer GRU with PyTorch's parameter names (`weight_ih_l0`, ...) and
 /// initialisation U(-1/sqrt(H), 1/sqrt(H)).
 #[derive(Debug, Clone)]
@@ -76,7 +79,11 @@ pub struct Gru {
 }
 
 impl Gru {
-    pub fn new(name: &str, input_size: usize, hidden_size: usize, rng: &mut Rng) -> Self {
+    pub fn new(name: &str, config: GruConfig, rng: &mut Rng) -> Self {
+        let GruConfig {
+            input_size,
+            hidden_size,
+        } = config;
         let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
         let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
             Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))

@@ -10,6 +10,13 @@ use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
+/// The sizes of a [`Linear`] layer, named as `torch.nn.Linear`'s arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearConfig {
+    pub in_features: usize,
+    pub out_features: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Linear {
     pub weight: Param,
@@ -18,7 +25,11 @@ pub struct Linear {
 
 impl Linear {
     /// `name` prefixes the parameter names: `fc` gives `fc.weight`, `fc.bias`.
-    pub fn new(name: &str, inputs: usize, outputs: usize, rng: &mut Rng) -> Self {
+    pub fn new(name: &str, config: LinearConfig, rng: &mut Rng) -> Self {
+        let LinearConfig {
+            in_features: inputs,
+            out_features: outputs,
+        } = config;
         Linear {
             weight: Param::new(
                 format!("{name}.weight"),

@@ -95,6 +95,14 @@ impl Graph {
     }
 }
 
+/// The sizes of a one-layer [`Rnn`] or [`super::Gru`], named as
+/// `torch.nn.RNN`'s and `torch.nn.GRU`'s arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RnnConfig {
+    pub input_size: usize,
+    pub hidden_size: usize,
+}
+
 /// A one-layer tanh RNN with PyTorch's parameter names and initialisation
 /// (U(-1/sqrt(H), 1/sqrt(H)) for all four tensors).
 #[derive(Debug, Clone)]
@@ -107,7 +115,11 @@ pub struct Rnn {
 }
 
 impl Rnn {
-    pub fn new(name: &str, input_size: usize, hidden_size: usize, rng: &mut Rng) -> Self {
+    pub fn new(name: &str, config: RnnConfig, rng: &mut Rng) -> Self {
+        let RnnConfig {
+            input_size,
+            hidden_size,
+        } = config;
         let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
         let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
             Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))

@@ -5,10 +5,10 @@
 
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
-use crate::layers::{Conv2d, Linear, Module, Param};
+use crate::layers::{Conv2d, Conv2dConfig, Linear, LinearConfig, Module, Param};
 use crate::limits;
 use crate::models::StepStats;
-use crate::ops::{conv2d_output_size, Conv2dSpec, PoolSpec};
+use crate::ops::{conv2d_output_size, PoolSpec};
 use crate::optim::Optimizer;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -32,6 +32,19 @@ pub struct ConvStage {
     pub pool: PoolKind,
     /// Window and stride of the pooling; 1 means no pooling.
     pub pool_size: usize,
+}
+
+impl ConvStage {
+    /// This stage's convolution, on `in_channels` input channels.
+    pub fn conv2d_config(&self, in_channels: usize) -> Conv2dConfig {
+        Conv2dConfig {
+            in_channels,
+            out_channels: self.filters,
+            kernel_size: self.kernel,
+            stride: self.stride,
+            padding: self.padding,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -83,10 +96,7 @@ impl CnnConfig {
             limits::STRIDE.check("cnn", &format!("{conv}: stride"), s.stride)?;
             limits::PADDING.check("cnn", &format!("{conv}: padding"), s.padding)?;
             limits::POOL_SIZE.check("cnn", &format!("pool{n}: size"), s.pool_size)?;
-            let spec = Conv2dSpec {
-                stride: s.stride,
-                padding: s.padding,
-            };
+            let spec = s.conv2d_config(c).spec();
             let size = |input| {
                 conv2d_output_size(input, s.kernel, spec).map_err(|_| {
                     Error::invalid(
@@ -208,18 +218,7 @@ impl Cnn {
         let mut channels = config.input[0];
         let mut convs = Vec::new();
         for (i, s) in config.stages.iter().enumerate() {
-            let spec = Conv2dSpec {
-                stride: s.stride,
-                padding: s.padding,
-            };
-            convs.push(Conv2d::new(
-                &format!("conv{}", i + 1),
-                channels,
-                s.filters,
-                s.kernel,
-                spec,
-                rng,
-            )?);
+            convs.push(Conv2d::new(&format!("conv{}", i + 1), s.conv2d_config(channels), rng)?);
             channels = s.filters;
         }
         let last = &shapes[shapes.len() - 2].shape;
@@ -227,7 +226,14 @@ impl Cnn {
         Ok(Cnn {
             config: config.clone(),
             convs,
-            fc: Linear::new("fc", features, config.classes, rng),
+            fc: Linear::new(
+                "fc",
+                LinearConfig {
+                    in_features: features,
+                    out_features: config.classes,
+                },
+                rng,
+            ),
             workspace: Default::default(),
         })
     }

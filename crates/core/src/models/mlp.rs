@@ -4,7 +4,7 @@
 
 use crate::autograd::Graph;
 use crate::error::{Error, Result};
-use crate::layers::{Activation, Linear, Module, Param};
+use crate::layers::{Activation, Linear, LinearConfig, Module, Param};
 use crate::limits;
 use crate::optim::Optimizer;
 use crate::rng::Rng;
@@ -50,7 +50,13 @@ impl Mlp {
             .sizes
             .windows(2)
             .enumerate()
-            .map(|(i, w)| Linear::new(&format!("fc{}", i + 1), w[0], w[1], rng))
+            .map(|(i, w)| {
+                let size = LinearConfig {
+                    in_features: w[0],
+                    out_features: w[1],
+                };
+                Linear::new(&format!("fc{}", i + 1), size, rng)
+            })
             .collect();
         Ok(Mlp {
             layers,
