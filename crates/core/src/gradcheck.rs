@@ -14,7 +14,7 @@
 
 use crate::autograd::{Graph, Var};
 use crate::error::Result;
-use crate::layers::AttentionParams;
+use crate::layers::{AttentionParams, PackedAttentionParams};
 use crate::ops::{Conv2dSpec, PoolSpec};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -378,6 +378,30 @@ pub fn op_cases(seed: u64) -> Vec<Case> {
         }
     };
     cases.push(case("multi_head_attention", attention_inputs.clone(), attention(false)));
+    // The layer's path: W_q, W_k, W_v (and their biases) stacked, as PyTorch
+    // stores them, and split again with narrow.
+    let stack = |ts: &[Tensor]| {
+        let views: Vec<_> = ts.iter().map(|t| t.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views).expect("same trailing shape")
+    };
+    let a = &attention_inputs;
+    let packed_inputs = vec![
+        a[0].clone(),
+        a[1].clone(),
+        stack(&a[2..5]),
+        stack(&a[6..9]),
+        a[5].clone(),
+        a[9].clone(),
+    ];
+    cases.push(case("multi_head_attention_packed", packed_inputs, move |g, v| {
+        let p = PackedAttentionParams {
+            in_proj_weight: v[2],
+            in_proj_bias: v[3],
+            out_proj_weight: v[4],
+            out_proj_bias: v[5],
+        };
+        Ok(g.multi_head_attention_packed(v[0], v[1], p, heads, false)?.output)
+    }));
     // Causal self-attention: the same tensor as queries and keys.
     let mut causal_inputs = attention_inputs;
     causal_inputs[1] = causal_inputs[0].clone();

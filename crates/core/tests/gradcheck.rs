@@ -41,6 +41,7 @@ fn the_op_table_is_covered() {
         "gru",
         "multi_head_attention",
         "multi_head_attention_causal",
+        "multi_head_attention_packed",
         "ddpm_q_sample",
         "matmul",
         "matmul_bt",

@@ -14,7 +14,7 @@ mod positional;
 mod rnn;
 
 pub use activation::Activation;
-pub use attention::{AttentionConfig, AttentionOutput, AttentionParams, MultiHeadAttention};
+pub use attention::{AttentionConfig, AttentionOutput, AttentionParams, MultiHeadAttention, PackedAttentionParams};
 pub use conv2d::{Conv2d, Conv2dConfig};
 pub use embedding::{Embedding, EmbeddingConfig};
 pub use gru::{Gru, GruConfig, GruOutput};
