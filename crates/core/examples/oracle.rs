@@ -1,6 +1,13 @@
 //! The op oracle: one JSON request on stdin, one JSON reply on stdout, so
-//! anyone can check DeepPlay's ops against another framework (design.md,
-//! "The op oracle").
+//! anyone can check DeepPlay's ops against another framework
+//! (`tools/oracle_check.py` does, against JAX written to PyTorch's
+//! semantics). This JSON is the oracle's own contract; it has nothing to do
+//! with how the page talks to its worker (postcard).
+//!
+//! Request: {"op": name, "inputs": {name: T}, "attrs": {name: value},
+//! "grad_output": T}, T = {"shape": [..], "data": [..]} row-major; "attrs"
+//! and "grad_output" are optional. Each op's input names and attributes are
+//! in `float_inputs` and `answer` below.
 //!
 //!   echo '{"op":"relu","inputs":{"x":{"shape":[2],"data":[-1,2]}},"grad_output":{"shape":[2],"data":[1,1]}}' \
 //!     | cargo run --release -q -p deepplay-core --example oracle

@@ -88,25 +88,6 @@ impl<'a> IntoIterator for &'a ConfusionMatrix {
     }
 }
 
-/// Exponential moving average for smoothing a noisy loss curve, with the
-/// start-up bias removed (as TensorBoard's smoothing does).
-#[derive(Debug, Clone, Default)]
-pub struct Ema {
-    value: f64,
-    weight: f64,
-    count: u32,
-}
-
-impl Ema {
-    pub fn push(&mut self, x: f32, decay: f32) -> f32 {
-        let d = f64::from(decay);
-        self.value = d * self.value + (1.0 - d) * f64::from(x);
-        self.count += 1;
-        self.weight = 1.0 - libm::pow(d, f64::from(self.count));
-        (self.value / self.weight) as f32
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,14 +124,5 @@ mod tests {
         assert!(!m.add(2, 0) && !m.add(0, 5) && m.add(1, 0));
         assert_eq!((m.total(), m.get(9, 9)), (1, 0));
         assert_eq!(ConfusionMatrix::new(0).total(), 0);
-    }
-
-    #[test]
-    fn ema_is_unbiased_from_the_first_value() {
-        let mut e = Ema::default();
-        assert!((e.push(2.0, 0.9) - 2.0).abs() < 1e-6);
-        assert!((e.push(2.0, 0.9) - 2.0).abs() < 1e-6);
-        let v = e.push(4.0, 0.9);
-        assert!(v > 2.0 && v < 3.0);
     }
 }

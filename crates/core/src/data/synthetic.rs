@@ -33,12 +33,6 @@ impl DatasetKind {
             DatasetKind::Circles => "circles",
         }
     }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [DatasetKind::Spiral, DatasetKind::Moons, DatasetKind::Circles]
-            .into_iter()
-            .find(|k| k.name() == name)
-    }
 }
 
 #[derive(Clone, Debug)]

@@ -1,6 +1,9 @@
 //! Every differentiable op, as methods on [`crate::Graph`]. Each file holds a
 //! family of ops with the forward and the backward of each side by side.
-//! Semantics follow PyTorch's (see the op table in design.md).
+//! Semantics follow PyTorch's: each op's documentation names the `torch`
+//! function it matches. `tests/gradcheck.rs` lists every op (each has a
+//! gradient check) and `examples/oracle.rs` answers them for comparison
+//! with another framework.
 
 mod activation;
 mod conv;
