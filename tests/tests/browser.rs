@@ -49,13 +49,13 @@ fn broken_backwards_are_caught_in_wasm() {
 
 #[wasm_bindgen_test]
 fn the_playground_trainer_learns_in_wasm() {
-    use deepplay_web::worker::playground::PlaygroundTrainer;
-    use deepplay_web::worker::protocol::{DatasetChoice, PlaygroundConfig};
-    let mut trainer = PlaygroundTrainer::new(PlaygroundConfig {
+    use deepplay_web::labs::playground::protocol::{DatasetChoice, PlaygroundSettings};
+    use deepplay_web::labs::playground::trainer::PlaygroundTrainer;
+    let settings = PlaygroundSettings {
         dataset: DatasetChoice::Moons,
-        ..PlaygroundConfig::default()
-    })
-    .unwrap();
+        ..PlaygroundSettings::default()
+    };
+    let mut trainer = PlaygroundTrainer::new(settings, 42).unwrap();
     let first = trainer.train_step().unwrap();
     let mut last = first;
     for _ in 0..500 {

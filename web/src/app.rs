@@ -15,12 +15,16 @@ fn Home() -> impl IntoView {
     view! { <IndexPage /> }
 }
 
+/// A link to every live lab (inside the router: links resolve through it).
+#[component]
+fn LabLinks() -> impl IntoView {
+    LIVE.iter()
+        .map(|lab| view! { <A href=format!("/{}", lab.slug)>{lab.short_title}</A> })
+        .collect_view()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
-    let nav_links = LIVE
-        .iter()
-        .map(|lab| view! { <A href=format!("/{}", lab.slug)>{lab.short_title}</A> })
-        .collect_view();
     view! {
         <Router>
             <header class="site-header">
@@ -30,7 +34,7 @@ pub fn App() -> impl IntoView {
                 </A>
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Labs"</A>
-                    {nav_links}
+                    <LabLinks />
                 </nav>
             </header>
             <main id="main">

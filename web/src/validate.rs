@@ -2,9 +2,11 @@
 //! value or a sentence to show next to the field; nothing here panics on
 //! input, whatever it is.
 
+use deepplay_core::limits::{self, Range};
+
 /// The largest seed JavaScript numbers (and URLs that pass through them)
 /// hold exactly.
-pub const MAX_SEED: u64 = (1 << 53) - 1;
+pub const MAX_SEED: u64 = limits::SEED.max;
 
 fn parse_number(text: &str) -> Result<f64, String> {
     let text = text.trim();
@@ -49,6 +51,21 @@ pub fn parse_integer(text: &str, min: u64, max: u64) -> Result<u64, String> {
     Ok(v as u64)
 }
 
+/// A whole number in one of the core's closed ranges ([`limits`]).
+pub fn integer_in(text: &str, range: Range<usize>) -> Result<usize, String> {
+    parse_integer(text, range.min as u64, range.max as u64).map(|v| v as usize)
+}
+
+/// A float in one of the core's ranges ([`limits`]).
+pub fn float_in(text: &str, range: Range<f32>) -> Result<f32, String> {
+    let v = parse_float(text, f64::from(range.min), !range.min_included, f64::from(range.max))?;
+    if range.contains(v) {
+        Ok(v)
+    } else {
+        Err(format!("Must be {range}."))
+    }
+}
+
 /// Learning rate: positive, at most a million. The playground lets a
 /// visitor try absurd rates and watch training diverge; only values that
 /// mean nothing are refused.
@@ -58,19 +75,17 @@ pub fn learning_rate(text: &str) -> Result<f32, String> {
 
 /// Batch size: 1 to 512 examples.
 pub fn batch_size(text: &str) -> Result<usize, String> {
-    parse_integer(text, 1, 512)
-        .map(|v| v as usize)
-        .map_err(|e| format!("Batch size: {e}"))
+    integer_in(text, limits::BATCH_SIZE).map_err(|e| format!("Batch size: {e}"))
 }
 
 /// Seed: a whole number from 0 to 2^53 - 1.
 pub fn seed(text: &str) -> Result<u64, String> {
-    parse_integer(text, 0, MAX_SEED).map_err(|e| format!("Seed: {e}"))
+    parse_integer(text, limits::SEED.min, limits::SEED.max).map_err(|e| format!("Seed: {e}"))
 }
 
 /// Data noise: 0 to 1.
 pub fn noise(text: &str) -> Result<f32, String> {
-    parse_float(text, 0.0, false, 1.0).map_err(|e| format!("Noise: {e}"))
+    float_in(text, limits::NOISE).map_err(|e| format!("Noise: {e}"))
 }
 
 /// Hidden layer widths, comma separated: 1 to 4 layers of 1 to 64 units.
@@ -79,16 +94,12 @@ pub fn hidden_sizes(text: &str) -> Result<Vec<usize>, String> {
     if parts.is_empty() {
         return Err("Hidden layers: enter at least one width, e.g. 16,16.".into());
     }
-    if parts.len() > 4 {
-        return Err("Hidden layers: at most 4 layers.".into());
+    if parts.len() > limits::HIDDEN_LAYERS.max {
+        return Err(format!("Hidden layers: at most {} layers.", limits::HIDDEN_LAYERS.max));
     }
     parts
         .into_iter()
-        .map(|p| {
-            parse_integer(p, 1, 64)
-                .map(|v| v as usize)
-                .map_err(|e| format!("Hidden layers: \u{201c}{p}\u{201d}: {e}"))
-        })
+        .map(|p| integer_in(p, limits::HIDDEN_WIDTH).map_err(|e| format!("Hidden layers: \u{201c}{p}\u{201d}: {e}")))
         .collect()
 }
 
@@ -141,6 +152,17 @@ mod tests {
         assert!(hidden_sizes("1,2,3,4,5").is_err());
         assert!(hidden_sizes("65").is_err());
         assert_eq!(format_hidden(&[16, 8]), "16,8");
+    }
+
+    #[test]
+    fn the_page_accepts_exactly_what_the_core_accepts() {
+        let max = limits::BATCH_SIZE.max;
+        assert_eq!(batch_size(&max.to_string()), Ok(max));
+        assert!(batch_size(&(max + 1).to_string()).is_err());
+        assert_eq!(float_in("10", limits::LEARNING_RATE), Ok(10.0));
+        assert!(float_in("0", limits::LEARNING_RATE).is_err());
+        assert!(float_in("10.5", limits::LEARNING_RATE).is_err());
+        assert!(float_in("0.999", limits::MOMENTUM).is_ok() && float_in("1", limits::MOMENTUM).is_err());
     }
 
     #[test]

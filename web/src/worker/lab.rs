@@ -133,11 +133,14 @@ impl<L: Lab> DynLab for L {
     }
 }
 
+/// Builds a lab from its encoded settings, a seed and the loaded datasets.
+pub type BuildLab = fn(settings: &[u8], seed: u64, data: &Datasets) -> Result<Box<dyn DynLab>, String>;
+
 /// How the worker builds one registered lab from the envelope's bytes.
 #[derive(Clone, Copy)]
 pub struct LabFactory {
     pub datasets: &'static [DatasetId],
-    pub build: fn(settings: &[u8], seed: u64, data: &Datasets) -> Result<Box<dyn DynLab>, String>,
+    pub build: BuildLab,
 }
 
 impl LabFactory {

@@ -1,6 +1,8 @@
 //! The CNN lab's settings in the URL query, so a link reproduces a run,
 //! and the checks of what the visitor types into its fields.
 
+use deepplay_core::limits;
+
 use super::protocol::{CnnSettings, PoolChoice, DEFAULT_SEED};
 use crate::url_state;
 use crate::validate;
@@ -31,56 +33,56 @@ pub const ARCH_FIELDS: [ArchField; 7] = [
     ArchField {
         key: "c1",
         label: "Conv 1 filters",
-        min: 1,
-        max: 32,
+        min: limits::CONV1_FILTERS.min as u64,
+        max: limits::CONV1_FILTERS.max as u64,
         get: |s| s.conv1_filters,
         set: |s, v| s.conv1_filters = v,
     },
     ArchField {
         key: "c2",
         label: "Conv 2 filters",
-        min: 1,
-        max: 64,
+        min: limits::CONV2_FILTERS.min as u64,
+        max: limits::CONV2_FILTERS.max as u64,
         get: |s| s.conv2_filters,
         set: |s, v| s.conv2_filters = v,
     },
     ArchField {
         key: "k",
         label: "Kernel size",
-        min: 1,
-        max: 9,
+        min: limits::KERNEL_SIZE.min as u64,
+        max: limits::KERNEL_SIZE.max as u64,
         get: |s| s.kernel,
         set: |s, v| s.kernel = v,
     },
     ArchField {
         key: "s",
         label: "Stride",
-        min: 1,
-        max: 4,
+        min: limits::STRIDE.min as u64,
+        max: limits::STRIDE.max as u64,
         get: |s| s.stride,
         set: |s, v| s.stride = v,
     },
     ArchField {
         key: "p",
         label: "Padding",
-        min: 0,
-        max: 4,
+        min: limits::PADDING.min as u64,
+        max: limits::PADDING.max as u64,
         get: |s| s.padding,
         set: |s, v| s.padding = v,
     },
     ArchField {
         key: "p1",
         label: "Pool 1 size",
-        min: 1,
-        max: 4,
+        min: limits::POOL_SIZE.min as u64,
+        max: limits::POOL_SIZE.max as u64,
         get: |s| s.pool1,
         set: |s, v| s.pool1 = v,
     },
     ArchField {
         key: "p2",
         label: "Pool 2 size",
-        min: 1,
-        max: 4,
+        min: limits::POOL_SIZE.min as u64,
+        max: limits::POOL_SIZE.max as u64,
         get: |s| s.pool2,
         set: |s, v| s.pool2 = v,
     },
@@ -133,9 +135,9 @@ pub fn settings_to_query(run: &CnnRun) -> Vec<(&'static str, String)> {
     q
 }
 
-/// The CNN lab's learning rate: positive and at most 10 (the trainer's bound).
+/// The CNN lab's learning rate: the core's range (positive, at most 10).
 pub fn learning_rate(text: &str) -> Result<f32, String> {
-    validate::parse_float(text, 0.0, true, 10.0).map_err(|e| format!("Learning rate: {e}"))
+    validate::float_in(text, limits::LEARNING_RATE).map_err(|e| format!("Learning rate: {e}"))
 }
 
 #[cfg(test)]

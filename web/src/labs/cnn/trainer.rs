@@ -245,9 +245,11 @@ impl CnnLab {
         if self.eval_unsent {
             if let Some(eval) = &self.last_eval {
                 let confusion = eval.confusion.iter().map(|&c| c as f32).collect();
-                snapshot
-                    .tensors
-                    .push(NamedTensor::new(tensors::CONFUSION, vec![10, 10], confusion));
+                snapshot.tensors.push(NamedTensor::new(
+                    tensors::CONFUSION,
+                    eval.confusion.shape().to_vec(),
+                    confusion,
+                ));
                 let shown: Vec<(usize, usize)> = eval.mistakes.iter().take(MISTAKES_SHOWN).copied().collect();
                 let mut images = Vec::with_capacity(shown.len() * 784);
                 for &(i, _) in &shown {
