@@ -124,6 +124,10 @@ impl<H: Host> Runtime<H> {
             Command::Pause => {
                 self.running = false;
                 self.start_when_built = false;
+                if self.lab.is_none() && !self.loading.is_empty() {
+                    self.send_status();
+                    return;
+                }
                 if let Some(lab) = &mut self.lab {
                     lab.settle();
                 }
@@ -394,7 +398,8 @@ impl<H: Host> Runtime<H> {
             progress: Some(progress),
         };
         self.host.post(WorkerEvent::Snapshot(Snapshot {
-            losses: Vec::new(),
+            // Start pressed while loading shows as running: it is queued.
+            running: self.start_when_built,
             fresh_run: true,
             status: Some(status),
             ..Snapshot::default()
@@ -866,6 +871,7 @@ mod tests {
         rt.dataset_progress(DatasetId::Mnist, 0.5);
         let loading = host.last_snapshot();
         assert!(loading.error.is_none(), "Start while loading is not an error");
+        assert!(loading.running, "the page shows the queued start as running");
         let status = loading.status.unwrap();
         assert_eq!(status.progress, Some(0.5));
         assert!(
