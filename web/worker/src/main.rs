@@ -3,5 +3,8 @@
 //! builds for size (see the release profile in the root Cargo.toml).
 
 fn main() {
+    // Only a browser has a worker to run in; a native build of the
+    // workspace (tests, clippy) compiles this to nothing.
+    #[cfg(target_arch = "wasm32")]
     deepplay_web::worker::runtime::start();
 }
