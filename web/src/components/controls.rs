@@ -229,7 +229,15 @@ pub fn TrainControls(
                     title="New random seed"
                     on:click=roll
                 >
-                    <span aria-hidden="true">"\u{1f3b2}"</span>
+                    // A die drawn in SVG: no emoji font needed.
+                    <svg class="dice" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                        <rect x="3" y="3" width="18" height="18" rx="4" fill="none" stroke="currentColor" stroke-width="2"></rect>
+                        <circle cx="8.5" cy="8.5" r="1.6" fill="currentColor"></circle>
+                        <circle cx="15.5" cy="8.5" r="1.6" fill="currentColor"></circle>
+                        <circle cx="12" cy="12" r="1.6" fill="currentColor"></circle>
+                        <circle cx="8.5" cy="15.5" r="1.6" fill="currentColor"></circle>
+                        <circle cx="15.5" cy="15.5" r="1.6" fill="currentColor"></circle>
+                    </svg>
                 </button>
             </TextField>
             <div class="stats">
