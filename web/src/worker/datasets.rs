@@ -76,3 +76,16 @@ impl Datasets {
             .ok_or_else(|| "MNIST has not been loaded yet.".to_string())
     }
 }
+
+/// The MNIST files the app ships, decoded: for native tests of labs.
+#[cfg(test)]
+pub fn shipped_mnist() -> Rc<Mnist> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
+    let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
+    let mnist = Mnist::from_gzip(
+        &read("mnist-10k-images-idx3-ubyte.gz"),
+        &read("mnist-10k-labels-idx1-ubyte.gz"),
+    )
+    .expect("the shipped files decode");
+    Rc::new(mnist)
+}

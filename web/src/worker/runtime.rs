@@ -216,7 +216,8 @@ impl<H: Host> Runtime<H> {
         let Some(configured) = &self.configured else { return };
         let Some(factory) = (self.registry)(&configured.lab) else {
             let message = format!(
-                "This page asked for a lab named {:?}, which this worker does not have.",
+                // Display, not Debug: Debug-quoting a string links Unicode tables.
+                "This page asked for a lab named \u{201c}{}\u{201d}, which this worker does not have.",
                 configured.lab
             );
             self.lab = None;
@@ -394,7 +395,12 @@ impl<H: Host> Runtime<H> {
             ""
         };
         let status = Status {
-            text: format!("Loading {}\u{2026} {:.0}%.{then}", id.label(), 100.0 * progress),
+            // A whole percent, as an integer: float formatting is kilobytes of code.
+            text: format!(
+                "Loading {}\u{2026} {}%.{then}",
+                id.label(),
+                (100.0 * progress + 0.5) as u32
+            ),
             progress: Some(progress),
         };
         self.host.post(WorkerEvent::Snapshot(Snapshot {
@@ -690,7 +696,6 @@ mod tests {
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
 
-    use deepplay_core::data::mnist::Mnist;
     use serde::{Deserialize, Serialize};
 
     use super::*;
@@ -835,14 +840,7 @@ mod tests {
     }
 
     fn mnist() -> Dataset {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
-        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
-        let mnist = Mnist::from_gzip(
-            &read("mnist-10k-images-idx3-ubyte.gz"),
-            &read("mnist-10k-labels-idx1-ubyte.gz"),
-        )
-        .expect("the shipped files decode");
-        Dataset::Mnist(Rc::new(mnist))
+        Dataset::Mnist(crate::worker::datasets::shipped_mnist())
     }
 
     fn configure(fail_at: u64, seed: u64) -> Command {

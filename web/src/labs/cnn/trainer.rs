@@ -347,15 +347,7 @@ mod tests {
     use super::*;
 
     fn mnist() -> Rc<Mnist> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
-        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
-        Rc::new(
-            Mnist::from_gzip(
-                &read("mnist-10k-images-idx3-ubyte.gz"),
-                &read("mnist-10k-labels-idx1-ubyte.gz"),
-            )
-            .expect("the shipped files decode"),
-        )
+        crate::worker::datasets::shipped_mnist()
     }
 
     #[test]
@@ -474,18 +466,9 @@ mod tests {
 #[cfg(test)]
 mod lab_tests {
     use super::*;
-    use deepplay_core::data::mnist::Mnist;
 
     fn mnist() -> Rc<Mnist> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/data/");
-        let read = |name: &str| std::fs::read(format!("{dir}{name}")).expect("MNIST files in web/assets/data");
-        Rc::new(
-            Mnist::from_gzip(
-                &read("mnist-10k-images-idx3-ubyte.gz"),
-                &read("mnist-10k-labels-idx1-ubyte.gz"),
-            )
-            .expect("the shipped files decode"),
-        )
+        crate::worker::datasets::shipped_mnist()
     }
 
     #[test]
