@@ -66,6 +66,11 @@ pub fn float_in(text: &str, range: Range<f32>) -> Result<f32, String> {
     }
 }
 
+/// A field's hint for a closed range: "1 to 512".
+pub fn range_hint<T: core::fmt::Display>(range: Range<T>) -> String {
+    format!("{} to {}", range.min, range.max)
+}
+
 /// Learning rate: positive, at most a million. The playground lets a
 /// visitor try absurd rates and watch training diverge; only values that
 /// mean nothing are refused.
@@ -163,6 +168,12 @@ mod tests {
         assert!(float_in("0", limits::LEARNING_RATE).is_err());
         assert!(float_in("10.5", limits::LEARNING_RATE).is_err());
         assert!(float_in("0.999", limits::MOMENTUM).is_ok() && float_in("1", limits::MOMENTUM).is_err());
+    }
+
+    #[test]
+    fn hints_come_from_the_same_ranges() {
+        assert_eq!(range_hint(limits::BATCH_SIZE), "1 to 512");
+        assert_eq!(range_hint(limits::NOISE), "0 to 1");
     }
 
     #[test]

@@ -58,8 +58,8 @@ pub fn TextField(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(into)] on_commit: Callback<String>,
     /// A short hint under the label (also read by screen readers).
-    #[prop(optional)]
-    hint: &'static str,
+    #[prop(optional, into)]
+    hint: String,
     /// `decimal` or `numeric` bring up the right phone keyboard.
     #[prop(default = "decimal")]
     inputmode: &'static str,
@@ -67,12 +67,13 @@ pub fn TextField(
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
+    let has_hint = !hint.is_empty();
     let described_by = {
         let error_id = error_id.clone();
         let hint_id = hint_id.clone();
         move || {
             let mut ids = Vec::new();
-            if !hint.is_empty() {
+            if has_hint {
                 ids.push(hint_id.clone());
             }
             if error.with(Option::is_some) {
@@ -100,7 +101,7 @@ pub fn TextField(
             />
             {children.map(|children| children())}
             </div>
-            {(!hint.is_empty()).then(|| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
+            {has_hint.then(|| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
             <Show when=move || error.with(Option::is_some)>
                 <p class="field-error" id=error_id.clone() data-testid=format!("{testid}-error")>
                     {move || error.get().unwrap_or_default()}

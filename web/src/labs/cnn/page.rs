@@ -320,7 +320,7 @@ pub fn CnnPage() -> impl IntoView {
                             testid="batch-input"
                             value=batch_text
                             error=batch_error
-                            hint="1 to 512"
+                            hint=validate::range_hint(deepplay_core::limits::BATCH_SIZE)
                             inputmode="numeric"
                             on_commit=move |text: String| if let Ok(v) = validate::batch_size(&text) { if v != settings.get_untracked().batch_size { set_hyper(Hyper::BatchSize(v)) } }
                         />

@@ -317,7 +317,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             testid="noise-input"
                             value=noise_text
                             error=noise_error
-                            hint="0 to 1"
+                            hint=validate::range_hint(deepplay_core::limits::NOISE)
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::noise(&text) {
                                     if v != config.get_untracked().settings.noise {
@@ -387,7 +387,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                             testid="batch-input"
                             value=batch_text
                             error=batch_error
-                            hint="1 to 512"
+                            hint=validate::range_hint(deepplay_core::limits::BATCH_SIZE)
                             inputmode="numeric"
                             on_commit=move |text: String| {
                                 if let Ok(v) = validate::batch_size(&text) {
