@@ -89,3 +89,19 @@ pub fn shipped_mnist() -> Rc<Mnist> {
     .expect("the shipped files decode");
     Rc::new(mnist)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes behind the loading progress are those of the shipped files.
+    #[test]
+    fn listed_sizes_match_the_shipped_files() {
+        let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/");
+        for &(url, size) in DatasetId::Mnist.files() {
+            let path = format!("{assets}{}", url.trim_start_matches("./"));
+            let actual = std::fs::metadata(&path).map(|m| m.len());
+            assert_eq!(actual.ok(), Some(size), "{path}");
+        }
+    }
+}

@@ -461,15 +461,6 @@ mod tests {
         let message = CnnLab::new(bad, 1, data).err().unwrap();
         assert!(message.contains("does not fit"), "{message}");
     }
-}
-
-#[cfg(test)]
-mod lab_tests {
-    use super::*;
-
-    fn mnist() -> Rc<Mnist> {
-        crate::worker::datasets::shipped_mnist()
-    }
 
     #[test]
     fn step_stays_quick_and_says_which_step_the_accuracy_is_from() {
