@@ -131,88 +131,294 @@ pub fn chart_bounds(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
     Some(((x0, x1), (y0, y1)))
 }
 
+/// Axis ranges for a logarithmic y axis: x as in [`chart_bounds`], from
+/// zero; y covers the positive finite values (others cannot be drawn on
+/// it), padded a little on each side in decades. `None` when no point has
+/// a positive y.
+pub fn chart_bounds_log(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
+    let mut points = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|(x, y)| x.is_finite() && shows_on_log_axis(*y));
+    let first = points.next()?;
+    let (mut x0, mut x1, mut y0, mut y1) = (first.0, first.0, first.1, first.1);
+    for &(x, y) in points {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    let x0 = x0.min(0.0);
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let (lo, hi) = (y0.log10(), y1.log10());
+    // A flat line gets half a decade around it.
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.25 };
+    Some(((x0, x1), (10f64.powf(lo - pad), 10f64.powf(hi + pad))))
+}
+
+/// Whether `y` has a place on a logarithmic axis.
+fn shows_on_log_axis(y: f64) -> bool {
+    y > 0.0 && y.is_finite()
+}
+
+/// `mantissa` times ten to the `exponent`, as close as an `f64` gets (so
+/// that `scaled_power_of_ten(1.0, -3) == 0.001`).
+fn scaled_power_of_ten(mantissa: f64, exponent: i32) -> f64 {
+    if exponent >= 0 {
+        mantissa * 10f64.powi(exponent)
+    } else {
+        mantissa / 10f64.powi(-exponent)
+    }
+}
+
+/// Tick values for a logarithmic axis over [lo, hi] (both positive), in
+/// increasing order: the powers of ten inside, every second (third, ...)
+/// one when there are more than `max_count`. A range with fewer than two
+/// of them (less than about a decade) also gets 2x and 5x values; a range
+/// too narrow for even those gets [`nice_ticks`]. Empty for a range that
+/// is not positive and finite.
+pub fn log_ticks(lo: f64, hi: f64, max_count: usize) -> Vec<f64> {
+    if !(lo > 0.0 && hi >= lo && hi.is_finite()) || max_count < 2 {
+        return Vec::new();
+    }
+    let inside = |t: &f64| (lo..=hi).contains(t);
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    let decades: Vec<i32> = (first..=last)
+        .filter(|&e| inside(&scaled_power_of_ten(1.0, e)))
+        .collect();
+    if decades.len() >= 2 {
+        let every = (1..)
+            .find(|&every| decades.iter().filter(|&&e| e.rem_euclid(every) == 0).count() <= max_count)
+            .unwrap_or(1);
+        return decades
+            .into_iter()
+            .filter(|e| e.rem_euclid(every) == 0)
+            .map(|e| scaled_power_of_ten(1.0, e))
+            .collect();
+    }
+    let ticks: Vec<f64> = (first..=last)
+        .flat_map(|e| [1.0, 2.0, 5.0].map(|m| scaled_power_of_ten(m, e)))
+        .filter(inside)
+        .collect();
+    if ticks.len() >= 2 {
+        return ticks;
+    }
+    nice_ticks(lo, hi, max_count).into_iter().filter(|t| *t > 0.0).collect()
+}
+
+/// A label for a tick on a logarithmic axis: like [`format_number`] from
+/// 0.001 to 99999, and `1e-6`, `5e-6`, `1e8` outside.
+pub fn format_log_tick(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || v == 0.0 || (1e-3..1e5).contains(&a) {
+        return format_number(v);
+    }
+    let exponent = (a.log10() + 1e-9).floor() as i32;
+    let mantissa = v / scaled_power_of_ten(1.0, exponent);
+    if (mantissa - mantissa.round()).abs() < 1e-9 {
+        format!("{}e{exponent}", mantissa.round())
+    } else {
+        format_number(v)
+    }
+}
+
 const MARGIN_LEFT: f64 = 46.0;
 const MARGIN_RIGHT: f64 = 12.0;
 const MARGIN_TOP: f64 = 10.0;
 const MARGIN_BOTTOM: f64 = 26.0;
+/// Room an axis label takes on top of the margins above.
+const AXIS_LABEL_ROOM: f64 = 16.0;
 const AXIS_COLOR: &str = "#8a94a6";
 const GRID_COLOR: &str = "#e6e9ef";
 const TEXT_COLOR: &str = "#4a5568";
+const TICK_FONT: &str = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
+const AXIS_LABEL_FONT: &str = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
 
-fn paint(canvas: &web_sys::HtmlCanvasElement, size: (f64, f64), series: &[Series], empty_text: &str) {
+/// How the axes are drawn: the [`LineChart`] props beyond the data.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Axes {
+    log_y: bool,
+    /// Under the x tick labels; empty for none.
+    x_label: &'static str,
+    /// Up the left edge; empty for none.
+    y_label: &'static str,
+}
+
+/// Where the plot sits on a canvas and how data coordinates map onto it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Scale {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    x: (f64, f64),
+    /// In data units; mapped through log10 when `log_y`.
+    y: (f64, f64),
+    log_y: bool,
+}
+
+impl Scale {
+    /// The plot inside a `size` canvas, with room for the axis labels
+    /// `axes` asks for, showing `x` by `y`.
+    fn new(size: (f64, f64), axes: &Axes, x: (f64, f64), y: (f64, f64)) -> Self {
+        let room = |label: &str| if label.is_empty() { 0.0 } else { AXIS_LABEL_ROOM };
+        let left = MARGIN_LEFT + room(axes.y_label);
+        let bottom = MARGIN_BOTTOM + room(axes.x_label);
+        Self {
+            left,
+            top: MARGIN_TOP,
+            width: (size.0 - left - MARGIN_RIGHT).max(1.0),
+            height: (size.1 - MARGIN_TOP - bottom).max(1.0),
+            x,
+            y,
+            log_y: axes.log_y,
+        }
+    }
+
+    fn px(&self, x: f64) -> f64 {
+        self.left + (x - self.x.0) / (self.x.1 - self.x.0) * self.width
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        let axis = |v: f64| if self.log_y { v.log10() } else { v };
+        let (y0, y1) = (axis(self.y.0), axis(self.y.1));
+        self.top + (1.0 - (axis(y) - y0) / (y1 - y0)) * self.height
+    }
+
+    /// Whether a point with this `y` is drawn (a log axis has no place for
+    /// zero, negatives or non-finite values; they break the line).
+    fn shows(&self, y: f64) -> bool {
+        !self.log_y || shows_on_log_axis(y)
+    }
+
+    fn bottom(&self) -> f64 {
+        self.top + self.height
+    }
+
+    fn right(&self) -> f64 {
+        self.left + self.width
+    }
+
+    /// The y grid values and their labels.
+    fn y_ticks(&self, max_count: usize) -> Vec<(f64, String)> {
+        let (y0, y1) = self.y;
+        if self.log_y {
+            log_ticks(y0, y1, max_count)
+                .into_iter()
+                .map(|t| (t, format_log_tick(t)))
+                .collect()
+        } else {
+            nice_ticks(y0, y1, max_count)
+                .into_iter()
+                .map(|t| (t, format_number(t)))
+                .collect()
+        }
+    }
+}
+
+fn paint(canvas: &web_sys::HtmlCanvasElement, size: (f64, f64), series: &[Series], empty_text: &str, axes: &Axes) {
     let (width, height) = size;
     let Some(ctx) = prepare(canvas, width, height) else {
         return;
     };
-    ctx.set_font("12px system-ui, -apple-system, 'Segoe UI', sans-serif");
+    ctx.set_font(TICK_FONT);
     ctx.set_fill_style_str(TEXT_COLOR);
-    let Some(((x0, x1), (y0, y1))) = chart_bounds(series) else {
+    let bounds = if axes.log_y {
+        chart_bounds_log(series)
+    } else {
+        chart_bounds(series)
+    };
+    let Some((x_range, y_range)) = bounds else {
         ctx.set_text_align("center");
         let _ = ctx.fill_text(empty_text, width / 2.0, height / 2.0);
         return;
     };
-    let plot_w = (width - MARGIN_LEFT - MARGIN_RIGHT).max(1.0);
-    let plot_h = (height - MARGIN_TOP - MARGIN_BOTTOM).max(1.0);
-    let px = |x: f64| MARGIN_LEFT + (x - x0) / (x1 - x0) * plot_w;
-    let py = |y: f64| MARGIN_TOP + (1.0 - (y - y0) / (y1 - y0)) * plot_h;
+    let scale = Scale::new(size, axes, x_range, y_range);
 
     // Grid and tick labels.
     ctx.set_line_width(1.0);
     ctx.set_text_align("right");
     ctx.set_text_baseline("middle");
-    let y_ticks = ((plot_h / 36.0) as usize).clamp(2, 8);
-    for tick in nice_ticks(y0, y1, y_ticks) {
-        let y = py(tick).round() + 0.5;
+    let y_ticks = ((scale.height / 36.0) as usize).clamp(2, 8);
+    for (tick, label) in scale.y_ticks(y_ticks) {
+        let y = scale.py(tick).round() + 0.5;
         ctx.set_stroke_style_str(GRID_COLOR);
         ctx.begin_path();
-        ctx.move_to(MARGIN_LEFT, y);
-        ctx.line_to(MARGIN_LEFT + plot_w, y);
+        ctx.move_to(scale.left, y);
+        ctx.line_to(scale.right(), y);
         ctx.stroke();
-        let _ = ctx.fill_text(&format_number(tick), MARGIN_LEFT - 6.0, y);
+        let _ = ctx.fill_text(&label, scale.left - 6.0, y);
     }
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
-    let x_ticks = ((plot_w / 70.0) as usize).clamp(2, 10);
-    for tick in nice_ticks(x0, x1, x_ticks) {
-        let x = px(tick).round() + 0.5;
+    let x_ticks = ((scale.width / 70.0) as usize).clamp(2, 10);
+    for tick in nice_ticks(x_range.0, x_range.1, x_ticks) {
+        let x = scale.px(tick).round() + 0.5;
         ctx.set_stroke_style_str(GRID_COLOR);
         ctx.begin_path();
-        ctx.move_to(x, MARGIN_TOP);
-        ctx.line_to(x, MARGIN_TOP + plot_h);
+        ctx.move_to(x, scale.top);
+        ctx.line_to(x, scale.bottom());
         ctx.stroke();
-        let _ = ctx.fill_text(&format_number(tick), x, MARGIN_TOP + plot_h + 6.0);
+        let _ = ctx.fill_text(&format_number(tick), x, scale.bottom() + 6.0);
     }
     ctx.set_stroke_style_str(AXIS_COLOR);
     ctx.begin_path();
-    ctx.move_to(MARGIN_LEFT + 0.5, MARGIN_TOP);
-    ctx.line_to(MARGIN_LEFT + 0.5, MARGIN_TOP + plot_h + 0.5);
-    ctx.line_to(MARGIN_LEFT + plot_w, MARGIN_TOP + plot_h + 0.5);
+    ctx.move_to(scale.left + 0.5, scale.top);
+    ctx.line_to(scale.left + 0.5, scale.bottom() + 0.5);
+    ctx.line_to(scale.right(), scale.bottom() + 0.5);
     ctx.stroke();
 
-    // The lines, clipped to the plot.
+    // Axis labels, small: x centred under the tick labels, y up the left
+    // edge.
+    ctx.set_font(AXIS_LABEL_FONT);
+    if !axes.x_label.is_empty() {
+        let _ = ctx.fill_text(axes.x_label, scale.left + scale.width / 2.0, scale.bottom() + 22.0);
+    }
+    if !axes.y_label.is_empty() {
+        ctx.save();
+        let turned = ctx
+            .translate(2.0, scale.top + scale.height / 2.0)
+            .and_then(|()| ctx.rotate(-std::f64::consts::FRAC_PI_2));
+        if turned.is_ok() {
+            let _ = ctx.fill_text(axes.y_label, 0.0, 0.0);
+        }
+        ctx.restore();
+    }
+
+    // The lines, clipped to the plot; on a log axis, points it cannot show
+    // break the line.
     ctx.save();
     ctx.begin_path();
-    ctx.rect(MARGIN_LEFT, MARGIN_TOP, plot_w, plot_h);
+    ctx.rect(scale.left, scale.top, scale.width, scale.height);
     ctx.clip();
     ctx.set_line_join("round");
     for s in series {
-        if s.points.is_empty() {
+        let shown = s.points.iter().filter(|p| scale.shows(p.1)).count();
+        if shown == 0 {
             continue;
         }
         ctx.set_global_alpha(s.alpha);
         ctx.set_stroke_style_str(&css_rgb(s.color));
         ctx.set_line_width(s.width);
         ctx.begin_path();
-        for (i, &(x, y)) in s.points.iter().enumerate() {
-            if i == 0 {
-                ctx.move_to(px(x), py(y));
+        let mut pen_down = false;
+        for &(x, y) in &s.points {
+            if !scale.shows(y) {
+                pen_down = false;
+            } else if pen_down {
+                ctx.line_to(scale.px(x), scale.py(y));
             } else {
-                ctx.line_to(px(x), py(y));
+                ctx.move_to(scale.px(x), scale.py(y));
+                pen_down = true;
             }
         }
-        if s.points.len() == 1 {
-            ctx.arc(px(s.points[0].0), py(s.points[0].1), 2.0, 0.0, std::f64::consts::TAU)
-                .ok();
+        if shown == 1 {
+            if let Some(&(x, y)) = s.points.iter().find(|p| scale.shows(p.1)) {
+                ctx.arc(scale.px(x), scale.py(y), 2.0, 0.0, std::f64::consts::TAU).ok();
+            }
         }
         ctx.stroke();
     }
@@ -306,7 +512,26 @@ pub fn LineChart(
     /// Drawn in the middle while there is no data.
     #[prop(default = "No data yet")]
     empty_text: &'static str,
+    /// A logarithmic y axis (ticks at powers of ten): for values spanning
+    /// decades, such as gradient norms. Points with y <= 0 or not finite
+    /// are left out, breaking their line; with none left, the chart shows
+    /// `empty_text`.
+    #[prop(optional)]
+    log_y: bool,
+    /// What the x axis counts, drawn small under it ("step"); none by
+    /// default, and then no room is taken.
+    #[prop(optional)]
+    x_label: &'static str,
+    /// What the y axis measures, drawn small up the left edge; none by
+    /// default, and then no room is taken.
+    #[prop(optional)]
+    y_label: &'static str,
 ) -> impl IntoView {
+    let axes = Axes {
+        log_y,
+        x_label,
+        y_label,
+    };
     let frame = NodeRef::<html::Div>::new();
     let canvas = NodeRef::<html::Canvas>::new();
     let size = use_element_size(frame);
@@ -314,7 +539,7 @@ pub fn LineChart(
         let size = size.get();
         series.with(|series| {
             if let Some(canvas) = canvas.get() {
-                paint(&canvas, size, series, empty_text);
+                paint(&canvas, size, series, empty_text, &axes);
             }
         });
     });
@@ -464,5 +689,143 @@ mod tests {
         assert_eq!(y0, 0.0);
         assert!(y1 >= 2.0);
         assert_eq!(chart_bounds(&[]), None);
+    }
+
+    #[test]
+    fn log_ticks_sit_on_powers_of_ten() {
+        assert_eq!(
+            log_ticks(0.5e-6, 20.0, 10),
+            vec![1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0]
+        );
+        assert_eq!(log_ticks(1e-3, 1.0, 8), vec![1e-3, 1e-2, 0.1, 1.0], "the ends count");
+        // Too many decades for the room: every second, then every third.
+        assert_eq!(log_ticks(1e-8, 1e2, 6), vec![1e-8, 1e-6, 1e-4, 1e-2, 1.0, 1e2]);
+        assert_eq!(log_ticks(1e-8, 1e2, 4), vec![1e-6, 1e-3, 1.0]);
+    }
+
+    #[test]
+    fn log_ticks_within_a_decade_add_twos_and_fives() {
+        assert_eq!(log_ticks(0.15, 1.2, 8), vec![0.2, 0.5, 1.0]);
+        assert_eq!(log_ticks(1.5e-5, 8e-5, 8), vec![2e-5, 5e-5]);
+        // Just over a decade, but one power of ten only.
+        assert_eq!(log_ticks(0.3, 4.0, 8), vec![0.5, 1.0, 2.0]);
+        // Too narrow even for those: round linear steps.
+        assert_eq!(log_ticks(5.5, 9.5, 4), vec![6.0, 8.0]);
+    }
+
+    #[test]
+    fn log_ticks_need_a_positive_range() {
+        assert!(log_ticks(0.0, 1.0, 5).is_empty());
+        assert!(log_ticks(-1.0, 1.0, 5).is_empty());
+        assert!(log_ticks(1.0, f64::INFINITY, 5).is_empty());
+        assert!(log_ticks(f64::NAN, 1.0, 5).is_empty());
+        assert!(log_ticks(2.0, 1.0, 5).is_empty());
+    }
+
+    #[test]
+    fn log_ticks_read_as_powers_of_ten() {
+        assert_eq!(format_log_tick(1e-6), "1e-6");
+        assert_eq!(format_log_tick(5e-6), "5e-6");
+        assert_eq!(format_log_tick(1e-4), "1e-4");
+        assert_eq!(format_log_tick(0.001), "0.001");
+        assert_eq!(format_log_tick(0.02), "0.02");
+        assert_eq!(format_log_tick(1.0), "1");
+        assert_eq!(format_log_tick(1e4), "10000");
+        assert_eq!(format_log_tick(1e5), "1e5");
+        assert_eq!(format_log_tick(1e12), "1e12");
+        assert_eq!(format_log_tick(1.5e-4), "1.5e-4");
+    }
+
+    fn line(points: &[(f64, f64)]) -> Series {
+        Series {
+            label: "norm".into(),
+            color: [0, 0, 0],
+            width: 1.0,
+            alpha: 1.0,
+            points: points.to_vec(),
+        }
+    }
+
+    #[test]
+    fn log_bounds_cover_the_positive_values_only() {
+        let series = vec![
+            line(&[(1.0, 1e-5), (2.0, 0.0), (3.0, -4.0), (4.0, 2.0)]),
+            line(&[(9.0, f64::NAN), (6.0, f64::INFINITY), (5.0, 0.5)]),
+        ];
+        let ((x0, x1), (y0, y1)) = chart_bounds_log(&series).unwrap();
+        // x from zero to the last drawable point; the NaN's x does not count.
+        assert_eq!((x0, x1), (0.0, 5.0));
+        // y padded a little around 1e-5..2, with no forced zero.
+        assert!(y0 < 1e-5 && y0 > 1e-6, "{y0}");
+        assert!(y1 > 2.0 && y1 < 20.0, "{y1}");
+    }
+
+    #[test]
+    fn log_bounds_of_a_flat_line_span_half_a_decade() {
+        let ((_, _), (y0, y1)) = chart_bounds_log(&[line(&[(0.0, 0.01), (1.0, 0.01)])]).unwrap();
+        assert!(
+            (y0.log10() + 2.25).abs() < 1e-9 && (y1.log10() + 1.75).abs() < 1e-9,
+            "{y0} {y1}"
+        );
+        let ((x0, x1), _) = chart_bounds_log(&[line(&[(0.0, 3.0)])]).unwrap();
+        assert_eq!((x0, x1), (0.0, 1.0));
+    }
+
+    #[test]
+    fn log_bounds_need_a_positive_value() {
+        assert_eq!(chart_bounds_log(&[]), None);
+        assert_eq!(chart_bounds_log(&[line(&[])]), None);
+        assert_eq!(
+            chart_bounds_log(&[line(&[(1.0, 0.0), (2.0, -1.0), (3.0, f64::NAN)])]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_chart_without_axis_labels_keeps_its_margins() {
+        let scale = Scale::new((300.0, 200.0), &Axes::default(), (0.0, 10.0), (0.0, 1.0));
+        assert_eq!((scale.left, scale.top), (MARGIN_LEFT, MARGIN_TOP));
+        assert_eq!(scale.width, 300.0 - MARGIN_LEFT - MARGIN_RIGHT);
+        assert_eq!(scale.height, 200.0 - MARGIN_TOP - MARGIN_BOTTOM);
+        let labelled = Axes {
+            x_label: "step",
+            y_label: "norm",
+            ..Axes::default()
+        };
+        let roomier = Scale::new((300.0, 200.0), &labelled, (0.0, 10.0), (0.0, 1.0));
+        assert!(roomier.left > scale.left && roomier.width < scale.width);
+        assert!(roomier.height < scale.height && roomier.top == scale.top);
+        let only_x = Axes {
+            x_label: "step",
+            ..Axes::default()
+        };
+        assert_eq!(
+            Scale::new((300.0, 200.0), &only_x, (0.0, 10.0), (0.0, 1.0)).left,
+            MARGIN_LEFT
+        );
+    }
+
+    #[test]
+    fn scales_map_the_ends_to_the_plot_edges() {
+        let linear = Scale::new((300.0, 200.0), &Axes::default(), (0.0, 10.0), (0.0, 2.0));
+        assert_eq!(linear.px(0.0), linear.left);
+        assert_eq!(linear.px(10.0), linear.right());
+        assert_eq!(linear.py(0.0), linear.bottom());
+        assert_eq!(linear.py(2.0), linear.top);
+        assert_eq!(linear.py(1.0), linear.top + linear.height / 2.0);
+        assert!(linear.shows(0.0) && linear.shows(-1.0));
+        let log_axes = Axes {
+            log_y: true,
+            ..Axes::default()
+        };
+        let log = Scale::new((300.0, 200.0), &log_axes, (0.0, 10.0), (1e-4, 1.0));
+        assert!((log.py(1e-4) - log.bottom()).abs() < 1e-9);
+        assert!((log.py(1.0) - log.top).abs() < 1e-9);
+        // Each decade takes the same height.
+        assert!((log.py(1e-2) - (log.top + log.height / 2.0)).abs() < 1e-9);
+        assert!((log.py(1e-3) - log.py(1e-2) - log.height / 4.0).abs() < 1e-9);
+        assert!(log.shows(1e-9) && !log.shows(0.0) && !log.shows(-1.0) && !log.shows(f64::NAN));
+        let labels: Vec<String> = log.y_ticks(8).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["1e-4", "0.001", "0.01", "0.1", "1"]);
     }
 }
