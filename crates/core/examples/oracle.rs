@@ -159,6 +159,7 @@ fn float_inputs(op: &str) -> Option<&'static [&'static str]> {
         "layer_norm" => &["x", "gamma", "beta"],
         "embedding" => &["w"],
         "rnn_tanh" | "gru" => &["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"],
+        "lstm" => &["x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh"],
         "multi_head_attention" => &["q", "kv", "w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o"],
         "positional_encoding" => &[],
         "ddpm_q_sample" => &["x0", "noise"],
@@ -240,6 +241,12 @@ fn answer(request: &Value) -> Result<Value, Failure> {
         }
         "gru" => {
             g.gru(v("x"), v("h0"), v("w_ih"), v("w_hh"), v("b_ih"), v("b_hh"))
+                .map_err(err)?
+                .rnn
+                .outputs
+        }
+        "lstm" => {
+            g.lstm(v("x"), v("h0"), v("c0"), v("w_ih"), v("w_hh"), v("b_ih"), v("b_hh"))
                 .map_err(err)?
                 .rnn
                 .outputs

@@ -414,6 +414,13 @@ pub fn op_cases(seed: u64) -> Vec<Case> {
         vec![randn(r, &[batch + 1, 2, 3], 1.0), randn(r, &[batch + 1, 2, 3], 1.0)],
         move |g, v| schedule.q_sample(g, v[0], v[1], &steps),
     ));
+
+    // The LSTM is drawn last, so adding it changed no other case's values.
+    let mut lstm_inputs = rnn_inputs(r, 4);
+    lstm_inputs.insert(2, randn(r, &[batch, hid], 1.0)); // c0
+    cases.push(case("lstm", lstm_inputs, |g, v| {
+        Ok(g.lstm(v[0], v[1], v[2], v[3], v[4], v[5], v[6])?.rnn.outputs)
+    }));
     cases
 }
 

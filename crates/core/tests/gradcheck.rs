@@ -39,6 +39,7 @@ fn the_op_table_is_covered() {
         "embedding",
         "rnn_tanh",
         "gru",
+        "lstm",
         "multi_head_attention",
         "multi_head_attention_causal",
         "multi_head_attention_packed",

@@ -89,6 +89,224 @@ fn gru_one_step_matches_pytorch_equations() {
     assert!(reply.get("grads").is_none(), "no grad_output, no grads");
 }
 
+/// An LSTM request's inputs, [T, N, I] sized, with an f64 reference of
+/// PyTorch's equations, gate order (i, f, g, o).
+#[derive(Clone)]
+struct Lstm {
+    t: usize,
+    n: usize,
+    i: usize,
+    h: usize,
+    /// x, h0, c0, w_ih, w_hh, b_ih, b_hh, in the oracle's order.
+    inputs: Vec<Vec<f64>>,
+}
+
+const LSTM_INPUTS: [&str; 7] = ["x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh"];
+
+impl Lstm {
+    fn shapes(&self) -> [Vec<usize>; 7] {
+        let (t, n, i, h) = (self.t, self.n, self.i, self.h);
+        [
+            vec![t, n, i],
+            vec![n, h],
+            vec![n, h],
+            vec![4 * h, i],
+            vec![4 * h, h],
+            vec![4 * h],
+            vec![4 * h],
+        ]
+    }
+
+    fn request(&self, grad_output: Option<&[f64]>) -> String {
+        let mut inputs = serde_json::Map::new();
+        for ((name, shape), data) in LSTM_INPUTS.iter().zip(self.shapes()).zip(&self.inputs) {
+            inputs.insert(name.to_string(), serde_json::json!({"shape": shape, "data": data}));
+        }
+        let mut request = serde_json::json!({"op": "lstm", "inputs": inputs});
+        if let Some(grad) = grad_output {
+            request["grad_output"] = serde_json::json!({"shape": [self.t, self.n, self.h], "data": grad});
+        }
+        request.to_string()
+    }
+
+    /// outputs [T, N, H], in f64.
+    fn reference(&self) -> Vec<f64> {
+        let (n, i, h) = (self.n, self.i, self.h);
+        let [x, h0, c0, w_ih, w_hh, b_ih, b_hh] = [0, 1, 2, 3, 4, 5, 6].map(|k| &self.inputs[k]);
+        let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let (mut state, mut cell) = (h0.clone(), c0.clone());
+        let mut outputs = Vec::new();
+        for step in 0..self.t {
+            let (mut next_h, mut next_c) = (vec![0.0; n * h], vec![0.0; n * h]);
+            for b in 0..n {
+                // pre[row] for row in 0..4H: (i, f, g, o) blocks of H rows.
+                let pre = |row: usize| {
+                    let from_x: f64 = (0..i).map(|k| w_ih[row * i + k] * x[(step * n + b) * i + k]).sum();
+                    let from_h: f64 = (0..h).map(|k| w_hh[row * h + k] * state[b * h + k]).sum();
+                    from_x + b_ih[row] + from_h + b_hh[row]
+                };
+                for u in 0..h {
+                    let input = sigmoid(pre(u));
+                    let forget = sigmoid(pre(h + u));
+                    let candidate = pre(2 * h + u).tanh();
+                    let output = sigmoid(pre(3 * h + u));
+                    next_c[b * h + u] = forget * cell[b * h + u] + input * candidate;
+                    next_h[b * h + u] = output * next_c[b * h + u].tanh();
+                }
+            }
+            outputs.extend_from_slice(&next_h);
+            (state, cell) = (next_h, next_c);
+        }
+        outputs
+    }
+}
+
+fn weighted(outputs: &[f64], weights: &[f64]) -> f64 {
+    outputs.iter().zip(weights).map(|(o, w)| o * w).sum()
+}
+
+#[test]
+fn lstm_one_step_matches_pytorch_equations() {
+    // H = I = N = T = 1, and every gate has its own weights and biases, so a
+    // wrong gate order changes the answer by more than 0.1 (checked below for
+    // all 23 wrong orders).
+    let (x, h0, c0) = (0.6, 1.2, 1.3);
+    let w_ih = [1.1, 0.1, -0.5, -1.4]; // i, f, g, o
+    let w_hh = [1.1, 0.5, -0.2, 0.5];
+    let b_ih = [0.8, -0.9, -1.4, 0.3];
+    let b_hh = [0.9, 0.5, -0.8, 1.1];
+    let lstm = Lstm {
+        t: 1,
+        n: 1,
+        i: 1,
+        h: 1,
+        inputs: vec![
+            vec![x],
+            vec![h0],
+            vec![c0],
+            w_ih.to_vec(),
+            w_hh.to_vec(),
+            b_ih.to_vec(),
+            b_hh.to_vec(),
+        ],
+    };
+    let (code, out, err) = run(&lstm.request(None));
+    assert_eq!(code, 0, "{err}");
+    let reply: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(reply["output"]["shape"], serde_json::json!([1, 1, 1]));
+    assert!(reply.get("grads").is_none(), "no grad_output, no grads");
+
+    let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+    // The rows of the stacked weights that play i, f, g and o.
+    let answer = |[ri, rf, rg, ro]: [usize; 4]| {
+        let pre = |k: usize| w_ih[k] * x + b_ih[k] + w_hh[k] * h0 + b_hh[k];
+        let (i, f, g, o) = (sigmoid(pre(ri)), sigmoid(pre(rf)), pre(rg).tanh(), sigmoid(pre(ro)));
+        let c = f * c0 + i * g;
+        o * c.tanh()
+    };
+    let expected = answer([0, 1, 2, 3]);
+    assert_close(&data(&reply, &["output"]), &[expected]);
+    assert_close(&lstm.reference(), &[expected]);
+    let mut orders = 0;
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..4 {
+                for d in 0..4 {
+                    let order = [a, b, c, d];
+                    let distinct = (0..4).all(|k| order.iter().filter(|&&r| r == k).count() == 1);
+                    if distinct && order != [0, 1, 2, 3] {
+                        orders += 1;
+                        let wrong = answer(order);
+                        assert!((wrong - expected).abs() > 0.1, "order {order:?} gives {wrong}");
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(orders, 23);
+}
+
+#[test]
+fn lstm_two_steps_gradients_match_finite_differences() {
+    // T = 2, N = 1, I = 2, H = 2; values spread over [-0.9, 0.9].
+    let mut lstm = Lstm {
+        t: 2,
+        n: 1,
+        i: 2,
+        h: 2,
+        inputs: Vec::new(),
+    };
+    let mut k = 0usize;
+    for shape in lstm.shapes() {
+        let count: usize = shape.iter().product();
+        lstm.inputs.push(
+            (0..count)
+                .map(|_| {
+                    k += 1;
+                    ((k * 37) % 19) as f64 / 10.0 - 0.9
+                })
+                .collect(),
+        );
+    }
+    let grad_output = [0.7, -1.2, 0.4, 0.9];
+    let (code, out, err) = run(&lstm.request(Some(&grad_output)));
+    assert_eq!(code, 0, "{err}");
+    let reply: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(reply["output"]["shape"], serde_json::json!([2, 1, 2]));
+    assert_close(&data(&reply, &["output"]), &lstm.reference());
+
+    // Every input's gradient against central differences of
+    // sum(output * grad_output) on the f64 reference.
+    for (k, (name, shape)) in LSTM_INPUTS.iter().zip(lstm.shapes()).enumerate() {
+        assert_eq!(reply["grads"][name]["shape"], serde_json::json!(shape), "{name}");
+        let grad = data(&reply, &["grads", name]);
+        assert!(grad.iter().all(|g| g.is_finite()), "{name}: {grad:?}");
+        for (j, &analytic) in grad.iter().enumerate() {
+            let eps = 1e-6;
+            let mut moved = lstm.clone();
+            moved.inputs[k][j] += eps;
+            let plus = weighted(&moved.reference(), &grad_output);
+            moved.inputs[k][j] -= 2.0 * eps;
+            let minus = weighted(&moved.reference(), &grad_output);
+            let numeric = (plus - minus) / (2.0 * eps);
+            assert!(
+                (analytic - numeric).abs() < 1e-4,
+                "{name}[{j}]: analytic {analytic} vs numeric {numeric}"
+            );
+        }
+    }
+    // The cell state's gradient reaches back through both steps: nonzero.
+    assert!(data(&reply, &["grads", "c0"]).iter().all(|g| g.abs() > 1e-3));
+
+    // And once through the oracle itself: c0[0] moved both ways.
+    let eps = 1e-2;
+    let through_oracle = |delta: f64| {
+        let mut moved = lstm.clone();
+        moved.inputs[2][0] += delta;
+        let (code, out, err) = run(&moved.request(None));
+        assert_eq!(code, 0, "{err}");
+        let reply: serde_json::Value = serde_json::from_str(&out).unwrap();
+        weighted(&data(&reply, &["output"]), &grad_output)
+    };
+    let numeric = (through_oracle(eps) - through_oracle(-eps)) / (2.0 * eps);
+    let analytic = data(&reply, &["grads", "c0"])[0];
+    assert!(
+        (analytic - numeric).abs() < 1e-3,
+        "c0[0]: analytic {analytic} vs numeric {numeric}"
+    );
+
+    // A c0 that is not h0's shape is refused, naming c0.
+    let mut request: serde_json::Value = serde_json::from_str(&lstm.request(None)).unwrap();
+    request["inputs"]["c0"] = serde_json::json!({"shape": [1, 3], "data": [0.1, 0.2, 0.3]}); // H = 2 elsewhere
+    let (code, out, err) = run(&request.to_string());
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("c0") && err.contains("[1, 3]") && err.contains("[1, 2]"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
 #[test]
 fn attention_reply_holds_causal_weights() {
     let ident = r#"{"shape":[2,2],"data":[1,0,0,1]}"#;

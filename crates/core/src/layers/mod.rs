@@ -9,6 +9,7 @@ mod embedding;
 mod gru;
 mod layer_norm;
 mod linear;
+mod lstm;
 mod param;
 mod positional;
 mod rnn;
@@ -20,6 +21,7 @@ pub use embedding::{Embedding, EmbeddingConfig};
 pub use gru::{Gru, GruConfig, GruOutput};
 pub use layer_norm::LayerNorm;
 pub use linear::{Linear, LinearConfig};
+pub use lstm::{Lstm, LstmConfig, LstmOutput};
 pub use param::{Module, Param};
 pub use positional::positional_encoding;
 pub use rnn::{Rnn, RnnConfig, RnnOutput};
@@ -92,6 +94,15 @@ mod tests {
                 ("gru.weight_hh_l0", &[18, 6]),
                 ("gru.bias_ih_l0", &[18]),
                 ("gru.bias_hh_l0", &[18])
+            ])
+        );
+        assert_eq!(
+            names_and_shapes(&Lstm::new("lstm", sizes, rng)),
+            owned(&[
+                ("lstm.weight_ih_l0", &[24, 4]),
+                ("lstm.weight_hh_l0", &[24, 6]),
+                ("lstm.bias_ih_l0", &[24]),
+                ("lstm.bias_hh_l0", &[24])
             ])
         );
         let table = EmbeddingConfig {

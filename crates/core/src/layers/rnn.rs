@@ -23,7 +23,8 @@ pub struct RnnOutput {
     pub hidden: Vec<Var>,
 }
 
-/// Checks the shapes shared by the RNN and the GRU; `gates` is 1 or 3.
+/// Checks the shapes shared by the RNN, the GRU and the LSTM; `gates` is 1,
+/// 3 or 4.
 /// Returns (T, N, H).
 pub(crate) fn check_recurrent_shapes(
     g: &Graph,
@@ -95,8 +96,8 @@ impl Graph {
     }
 }
 
-/// The sizes of a one-layer [`Rnn`] or [`super::Gru`], named as
-/// `torch.nn.RNN`'s and `torch.nn.GRU`'s arguments.
+/// The sizes of a one-layer [`Rnn`], [`super::Gru`] or [`super::Lstm`], named
+/// as `torch.nn.RNN`'s, `torch.nn.GRU`'s and `torch.nn.LSTM`'s arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RnnConfig {
     pub input_size: usize,
