@@ -151,6 +151,20 @@ pub const HIDDEN_LAYERS: Range<usize> = Range::closed(1, 4);
 /// 1: the points lie in [-1, 1]^2, so noise 1 already hides the pattern.
 pub const NOISE: Range<f32> = Range::closed(0.0, 1.0);
 
+/// Hidden units of the Sequences lab's recurrent networks, 4 to 128: fewer
+/// cannot hold a symbol and a count; at 128 a GRU step over 200 time steps
+/// already takes a good fraction of a second in the browser.
+pub const RNN_HIDDEN: Range<usize> = Range::closed(4, 128);
+
+/// Length of the Sequences lab's sequences, 2 to 200: two steps is the
+/// shortest with a first and a last; at 200 a tanh RNN's gradient has
+/// vanished many times over, and a step of three models is slow.
+pub const SEQ_LENGTH: Range<usize> = Range::closed(2, 200);
+
+/// Gradient clipping threshold (the global norm), 0 to 1000; 0 turns
+/// clipping off. Above 1000 it never acts on these networks.
+pub const CLIP_NORM: Range<f32> = Range::closed(0.0, 1000.0);
+
 /// Seed, 0 to 2^53 - 1: the largest whole number a JavaScript number (and so
 /// a URL that passes through one) holds exactly. The core's [`crate::Rng`]
 /// takes any u64; the page keeps seeds it can round-trip.

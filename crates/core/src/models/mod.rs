@@ -3,6 +3,7 @@
 pub mod cnn;
 pub mod cnn_trainer;
 pub mod mlp;
+pub mod recurrent;
 
 use crate::autograd::{Graph, Var};
 use crate::error::Result;
