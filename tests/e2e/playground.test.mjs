@@ -182,7 +182,7 @@ test("a crashed worker is restarted with a message, and training goes on", async
   let loads = 0;
   // The first worker dies at start-up; the restarted one is the real one.
   const crashFirstWorker = (context) =>
-    context.route("**/worker_loader.js", (route) => {
+    context.route("**/worker_playground_loader.js", (route) => {
       loads += 1;
       if (loads === 1) {
         route.fulfill({ contentType: "text/javascript", body: 'throw new Error("simulated crash");' });

@@ -108,6 +108,21 @@ pub fn hidden_sizes(text: &str) -> Result<Vec<usize>, String> {
         .collect()
 }
 
+/// Sequence length: 2 to 200 steps.
+pub fn seq_length(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::SEQ_LENGTH).map_err(|e| format!("Length: {e}"))
+}
+
+/// Hidden units of a recurrent network: 4 to 128.
+pub fn rnn_hidden(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::RNN_HIDDEN).map_err(|e| format!("Hidden size: {e}"))
+}
+
+/// Gradient clipping threshold: 0 (off) to 1000.
+pub fn clip(text: &str) -> Result<f32, String> {
+    float_in(text, limits::CLIP_NORM).map_err(|e| format!("Clipping: {e}"))
+}
+
 /// Hidden sizes as the fields and URLs write them: `16,16`.
 pub fn format_hidden(sizes: &[usize]) -> String {
     sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")

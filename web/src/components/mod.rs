@@ -6,6 +6,7 @@ pub mod draw_pad;
 pub mod heatmap;
 pub mod image_grid;
 pub mod line_chart;
+pub mod time_heatmap;
 pub mod weights;
 
 pub use controls::{random_seed, ErrorBanner, SelectField, Stat, TextField, TrainControls};
@@ -13,4 +14,5 @@ pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
 pub use line_chart::{loss_series, named_loss_series, palette_color, History, LineChart, Series, PALETTE};
+pub use time_heatmap::{TimeHeatmap, TimeMatrix, TimeScale};
 pub use weights::{download, WeightsControls};

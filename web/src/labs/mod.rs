@@ -66,23 +66,22 @@ macro_rules! labs {
     };
 }
 
+/// The lookup of a lab's own worker binary (web/worker/src/{slug}.rs): it
+/// builds that lab and no other, so the binary links no other trainer.
+pub fn only<E: LabEntry>(slug: &str) -> Option<LabFactory> {
+    (slug == <E::Protocol as LabProtocol>::SLUG).then(LabFactory::of::<E::Trainer>)
+}
+
 // The registry: one line per lab.
 labs! {
     playground::Playground,
     cnn::Cnn,
+    sequences::Sequences,
 }
 
 /// Labs whose folder does not exist yet: their route says what is coming.
 /// A lab's entry moves from here to the registry when it is built.
 pub const UPCOMING: &[LabInfo] = &[
-    LabInfo {
-        slug: "sequences",
-        title: "Sequences",
-        short_title: "Sequences",
-        model: "Vanilla RNN versus GRU",
-        summary: "Both networks side by side on a long-range memory task: gates and hidden \
-                  state over time, and the vanishing gradient made visible.",
-    },
     LabInfo {
         slug: "attention",
         title: "Attention",
@@ -170,6 +169,36 @@ mod tests {
         for info in UPCOMING {
             assert!(worker_lab(info.slug).is_none(), "{}", info.slug);
         }
+    }
+
+    /// Each lab's worker is a binary of its own (web/worker/Cargo.toml) that
+    /// trunk builds (web/index.html) and the page starts by slug.
+    #[test]
+    fn every_live_lab_has_its_own_worker_binary() {
+        let manifest = include_str!("../../worker/Cargo.toml");
+        let html = include_str!("../../index.html");
+        for info in LIVE {
+            let bin = format!("name = \"worker_{}\"", info.slug);
+            assert!(manifest.contains(&bin), "web/worker/Cargo.toml has no [[bin]] {bin}");
+            let source = format!("path = \"src/{}.rs\"", info.slug);
+            assert!(manifest.contains(&source), "web/worker/Cargo.toml: {source}");
+            let link = format!("data-bin=\"worker_{}\" data-type=\"worker\"", info.slug);
+            assert!(html.contains(&link), "web/index.html has no {link}");
+            assert_eq!(
+                crate::worker::client::worker_script(info.slug),
+                format!("./worker_{}_loader.js", info.slug)
+            );
+        }
+        for info in UPCOMING {
+            assert!(!manifest.contains(&format!("worker_{}\"", info.slug)), "{}", info.slug);
+        }
+    }
+
+    #[test]
+    fn a_lab_worker_builds_only_its_own_lab() {
+        assert!(only::<cnn::Cnn>("cnn").is_some());
+        assert!(only::<cnn::Cnn>("playground").is_none());
+        assert!(only::<playground::Playground>("playground").is_some());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::components::{download, TrainControls};
 use crate::validate;
-use crate::worker::client::WorkerClient;
+use crate::worker::client::{worker_script, WorkerClient};
 use crate::worker::protocol::{decode, encode, Command, LabProtocol, Run, Snapshot, WorkerEvent};
 
 /// A page's line to its lab's worker, typed by the lab's protocol so a page
@@ -97,7 +97,7 @@ pub fn spawn_lab_worker<P: LabProtocol>(
         }
         WorkerEvent::Ready => {}
     };
-    match WorkerClient::spawn(on_event, on_crash) {
+    match WorkerClient::spawn(worker_script(P::SLUG), on_event, on_crash) {
         Ok(client) => {
             client.send(configure_command::<P>(&run()));
             link.worker.set_value(Some(client));

@@ -12,8 +12,12 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use super::protocol::{decode_event, encode_command, Command, WorkerEvent};
 
-/// The loader trunk writes for the `worker` binary (`data-loader-shim`).
-pub const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// The loader trunk writes for a lab's worker binary, `worker_{slug}`
+/// (`data-loader-shim` in web/index.html). Each lab has a worker of its
+/// own, so a visit downloads only the trainer of the lab it opens.
+pub fn worker_script(slug: &str) -> String {
+    format!("./worker_{slug}_loader.js")
+}
 /// After this many crashes the page stops restarting the worker.
 const MAX_RESTARTS: u32 = 5;
 
@@ -21,6 +25,8 @@ type MessageHandler = Closure<dyn FnMut(MessageEvent)>;
 type ErrorHandler = Closure<dyn FnMut(ErrorEvent)>;
 
 struct Inner {
+    /// The worker's script, kept to restart it after a crash.
+    script: String,
     worker: Option<Worker>,
     ready: bool,
     /// Commands sent before the worker said `Ready`: a worker drops messages
@@ -71,8 +77,9 @@ fn start_worker(weak: &Weak<RefCell<Inner>>) -> Result<(), String> {
     let Some(inner) = weak.upgrade() else {
         return Ok(());
     };
+    let script = inner.borrow().script.clone();
     let worker =
-        Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start the training worker: {}", js_message(&e)))?;
+        Worker::new(&script).map_err(|e| format!("could not start the training worker: {}", js_message(&e)))?;
 
     let on_message_weak = weak.clone();
     let on_message = MessageHandler::new(move |event: MessageEvent| {
@@ -163,14 +170,17 @@ fn post(inner: &Rc<RefCell<Inner>>, command: &Command) {
 }
 
 impl WorkerClient {
-    /// Starts the worker. `on_event` receives every event; `on_crash` gets a
-    /// sentence for the visitor when the worker crashed (and was restarted,
-    /// if it could be: then the page must configure it again).
+    /// Starts the worker at `script` (see [`worker_script`]). `on_event`
+    /// receives every event; `on_crash` gets a sentence for the visitor when
+    /// the worker crashed (and was restarted, if it could be: then the page
+    /// must configure it again).
     pub fn spawn(
+        script: String,
         on_event: impl Fn(WorkerEvent) + 'static,
         on_crash: impl Fn(String) + 'static,
     ) -> Result<Self, String> {
         let inner = Rc::new(RefCell::new(Inner {
+            script,
             worker: None,
             ready: false,
             queue: Vec::new(),

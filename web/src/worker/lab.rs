@@ -6,6 +6,27 @@
 use super::datasets::{DatasetId, Datasets};
 use super::protocol::{decode, encode, LabProtocol, Snapshot};
 
+/// Milliseconds on a monotonic clock, for a trainer that times its own
+/// parts: `performance.now()` in a browser, the process's clock natively.
+pub fn clock_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        // A worker's global scope and a window both have `performance`.
+        js_sys::global()
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .performance()
+            .map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+}
+
 /// The losses of one training step, by name (`"loss"`, or `"rnn"` and
 /// `"gru"`...). Every step reports the same names in the same order.
 pub type Losses = Vec<(&'static str, f32)>;

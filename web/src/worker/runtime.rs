@@ -497,7 +497,7 @@ mod browser {
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-    use super::{DatasetId, Host, Runtime};
+    use super::{DatasetId, Host, LabFactory, Runtime};
     use crate::worker::protocol::{decode_command, encode_event, WorkerEvent};
 
     pub struct WorkerHost {
@@ -637,9 +637,10 @@ mod browser {
         Ok(bytes)
     }
 
-    /// The worker binary's entry point: installs the handlers and tells the
-    /// page it is ready.
-    pub fn start() {
+    /// A lab's worker binary's entry point (web/worker/src/): installs the
+    /// handlers and tells the page it is ready. `registry` builds the labs
+    /// this binary carries, by slug: [`crate::labs::only`] for one lab.
+    pub fn start(registry: fn(&str) -> Option<LabFactory>) {
         std::panic::set_hook(Box::new(|info| {
             log_error(&format!(
                 "DeepPlay training worker stopped on an internal error: {info}. \
@@ -685,7 +686,7 @@ mod browser {
             delayed_slice,
         };
         RUNTIME.with(|cell| {
-            *cell.borrow_mut() = Some(Runtime::new(host, crate::labs::worker_lab));
+            *cell.borrow_mut() = Some(Runtime::new(host, registry));
         });
         with_runtime(|runtime| runtime.host().post(WorkerEvent::Ready));
     }
