@@ -16,8 +16,13 @@ use crate::worker::datasets::Datasets;
 use crate::worker::lab::{clock_ms, Applied, Lab, Losses};
 use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
 
-/// How much of the newest step goes into the averaged curves and timings.
+/// How much of the newest step goes into the averaged gradient curves.
 const AVERAGE_WEIGHT: f32 = 0.1;
+/// The held-out accuracies are measured at most this often while training:
+/// a pass over the 256 held-out sequences costs about eight training steps
+/// of forward passes, so measuring at every heavy snapshot (10 a second)
+/// took more than half the worker's time.
+const MEASURE_INTERVAL_MS: f64 = 1000.0;
 
 /// One of the networks and everything kept about it.
 struct Column {
@@ -25,8 +30,10 @@ struct Column {
     optimizer: Optimizer,
     /// ||dL/dh_t|| per step t, an exponential moving average over steps.
     grad_norms: Vec<f32>,
-    /// Milliseconds per training step, averaged.
+    /// Milliseconds per training step, the mean over the run.
     step_ms: f32,
+    /// Milliseconds spent in its training steps since the run began.
+    total_ms: f64,
     accuracy: Option<f32>,
 }
 
@@ -44,6 +51,8 @@ pub struct SequencesTrainer {
     diverged: Option<String>,
     /// Whether the accuracies are those of the current weights.
     measured: bool,
+    /// When they were last measured ([`clock_ms`]).
+    measured_at: f64,
 }
 
 pub fn task(choice: TaskChoice) -> SequenceTask {
@@ -101,6 +110,7 @@ impl SequencesTrainer {
                 optimizer: optimizer(settings.optimizer, settings.learning_rate),
                 grad_norms: Vec::new(),
                 step_ms: 0.0,
+                total_ms: 0.0,
                 accuracy: None,
             });
         }
@@ -114,6 +124,7 @@ impl SequencesTrainer {
             step: 0,
             diverged: None,
             measured: false,
+            measured_at: f64::NEG_INFINITY,
         })
     }
 
@@ -142,11 +153,11 @@ impl SequencesTrainer {
                 .train_step(&batch, &mut column.optimizer, clip)
                 .map_err(|e| format!("Training step failed: {e}"))?;
             let elapsed = (clock_ms() - start) as f32;
-            column.step_ms = if self.step == 0 {
-                elapsed
-            } else {
-                column.step_ms + AVERAGE_WEIGHT * (elapsed - column.step_ms)
-            };
+            // The mean over the whole run: steady enough to compare the
+            // three networks (a moving average jumps with every pause the
+            // browser takes).
+            column.total_ms += f64::from(elapsed);
+            column.step_ms = (column.total_ms / (self.step + 1) as f64) as f32;
             if column.grad_norms.len() == stats.hidden_grad_norms.len() {
                 for (average, new) in column.grad_norms.iter_mut().zip(&stats.hidden_grad_norms) {
                     *average += AVERAGE_WEIGHT * (new - *average);
@@ -184,6 +195,7 @@ impl SequencesTrainer {
             column.accuracy = column.model.accuracy(&self.held_out).ok();
         }
         self.measured = true;
+        self.measured_at = clock_ms();
     }
 
     pub fn accuracies(&self) -> Vec<(&'static str, Option<f32>)> {
@@ -257,7 +269,8 @@ impl SequencesTrainer {
             }
         }
         if heavy || fresh_run {
-            if !self.measured {
+            let due = clock_ms() - self.measured_at >= MEASURE_INTERVAL_MS;
+            if !self.measured && (due || fresh_run) {
                 self.measure();
             }
             for column in &self.columns {
@@ -402,6 +415,7 @@ impl Lab for SequencesTrainer {
                 optimizer: optimizer(self.settings.optimizer, self.settings.learning_rate),
                 grad_norms: c.grad_norms.clone(),
                 step_ms: c.step_ms,
+                total_ms: c.total_ms,
                 accuracy: None,
             })
             .collect();
