@@ -53,6 +53,14 @@ test("three networks train side by side; gradients and gates are drawn", async (
   const untrained = await accuracies(page);
   for (const a of untrained) assert.ok(a >= 0 && a <= 1, `accuracy is a fraction (${a})`);
 
+  // Long main-thread tasks while training: the page must stay smooth while
+  // it draws three hidden states, two gates and two charts ten times a second.
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+    }).observe({ type: "longtask", buffered: false });
+  });
   await byTestId(page, "train-toggle").click();
   await waitFor("100 steps", async () => (await dataValue(page, "step-count")) >= 100, 60000);
   // Every accuracy moves off its untrained value (length 8 is learnable by all three).
@@ -74,6 +82,11 @@ test("three networks train side by side; gradients and gates are drawn", async (
   assert.match(await byTestId(page, "example-text").textContent(), /^[A-D]( [·?])+$/);
   assert.equal(await byTestId(page, "error-banner").count(), 0);
   assert.deepEqual(problems, []);
+  // Logged, not asserted (as in the playground's test): on this 2-core
+  // machine the first second of training shows one task of 70-120 ms (see
+  // the README), and a timing assertion would flake.
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks.filter((d) => d > 50))}`);
 
   // Pausing then stepping once moves exactly one step.
   await byTestId(page, "train-toggle").click();
