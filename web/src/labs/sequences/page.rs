@@ -647,7 +647,7 @@ pub fn SequencesPage() -> impl IntoView {
                         empty_text="Train a step to measure the gradients"
                         log_y=true
                         x_label="steps before the end"
-                        y_label="\u{2016}\u{2202}L/\u{2202}h\u{209c}\u{2016}"
+                        y_label="gradient norm"
                     />
                     <p class="explain">
                         "The loss is measured at the last step. Each line shows how much of its \
