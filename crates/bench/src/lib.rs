@@ -15,18 +15,23 @@
 //!   `matmul` / `matmul_bt` op there.
 //! - [`CnnBench`]: the CNN lab's default network: training step, inference,
 //!   and a per-op breakdown of one training step.
-//! - [`GruBench`], [`TransformerBench`]: the Sequences and Attention labs'
-//!   kinds of model, assembled here from the core's layers.
+//! - [`RecurrentBench`]: the Sequences lab's training step, the core's own
+//!   `RecurrentNet` (tanh RNN, GRU or LSTM) at the lab's defaults, and the
+//!   GRU's step cut by op kind.
+//! - [`TransformerBench`]: the Attention lab's kind of model, assembled here
+//!   from the core's layers.
 
 mod cnn;
 mod gemm;
 mod peak;
+mod recurrent;
 mod seq;
 
 pub use cnn::CnnBench;
 pub use gemm::Gemm;
 pub use peak::peak_gflops;
-pub use seq::{GruBench, TransformerBench};
+pub use recurrent::RecurrentBench;
+pub use seq::TransformerBench;
 
 use deepplay_core::Rng;
 use wasm_bindgen::prelude::*;

@@ -1,9 +1,7 @@
-//! The sequence models of the Sequences and Attention labs, assembled from
-//! the core's layers, so their training steps can be timed (DeepPlay only).
+//! The Attention lab's kind of model, assembled from the core's layers, so
+//! its training step can be timed (DeepPlay only; the Sequences lab's
+//! recurrent nets are in `recurrent.rs`).
 //!
-//! - GRU classifier: one-hot symbols [T=20, N=32, 8] -> GRU(8 -> 64) -> the
-//!   last hidden state -> Linear(64 -> 8), cross-entropy: "which symbol came
-//!   first" (a long-range memory task).
 //! - Transformer: Embedding(16, 64) + sinusoidal positional encoding ->
 //!   2 pre-norm blocks [x + MHA(LN(x)), x + MLP(LN(x)), MLP 64 -> 128 -> 64
 //!   with GELU, 4 heads] -> LN -> Linear(64 -> 16) per position,
@@ -11,103 +9,12 @@
 
 use crate::{js_err, now_ms};
 use deepplay_core::layers::{
-    positional_encoding, AttentionConfig, Embedding, EmbeddingConfig, Gru, GruConfig, LayerNorm, Linear, LinearConfig,
+    positional_encoding, AttentionConfig, Embedding, EmbeddingConfig, LayerNorm, Linear, LinearConfig,
     MultiHeadAttention,
 };
 use deepplay_core::optim::Optimizer;
 use deepplay_core::{Graph, Module, Param, Rng, Tensor, Var};
-use ndarray::IxDyn;
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen]
-pub struct GruBench {
-    gru: Gru,
-    head: Linear,
-    opt: Optimizer,
-    /// [T, N, symbols], one-hot
-    x: Tensor,
-    labels: Vec<usize>,
-    last_loss: f32,
-}
-
-impl GruBench {
-    pub fn build(seq_len: usize, batch: usize, hidden: usize, symbols: usize, seed: u64) -> Self {
-        let mut rng = Rng::new(seed);
-        let seqs: Vec<Vec<usize>> = (0..batch)
-            .map(|_| (0..seq_len).map(|_| rng.below(symbols)).collect())
-            .collect();
-        let x = Tensor::from_shape_fn(IxDyn(&[seq_len, batch, symbols]), |i| {
-            if seqs[i[1]][i[0]] == i[2] {
-                1.0
-            } else {
-                0.0
-            }
-        });
-        let labels = seqs.iter().map(|s| s[0]).collect();
-        GruBench {
-            gru: Gru::new(
-                "gru",
-                GruConfig {
-                    input_size: symbols,
-                    hidden_size: hidden,
-                },
-                &mut rng,
-            ),
-            head: Linear::new(
-                "head",
-                LinearConfig {
-                    in_features: hidden,
-                    out_features: symbols,
-                },
-                &mut rng,
-            ),
-            opt: Optimizer::adam(3e-3),
-            x,
-            labels,
-            last_loss: f32::NAN,
-        }
-    }
-
-    pub fn step(&mut self) -> deepplay_core::Result<f64> {
-        let t0 = now_ms();
-        let mut g = Graph::new();
-        let x = g.constant(self.x.clone());
-        let out = self.gru.forward(&mut g, x, None)?;
-        let last = *out.rnn.hidden.last().expect("T > 0");
-        let logits = self.head.forward(&mut g, last)?;
-        let loss = g.cross_entropy(logits, &self.labels)?;
-        g.backward(loss)?;
-        self.gru.collect_grads(&g);
-        self.head.collect_grads(&g);
-        let mut params = self.gru.params_mut();
-        params.extend(self.head.params_mut());
-        self.opt.step(&mut params);
-        let ms = now_ms() - t0;
-        self.last_loss = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);
-        Ok(ms)
-    }
-}
-
-#[wasm_bindgen]
-impl GruBench {
-    #[wasm_bindgen(constructor)]
-    pub fn new(seq_len: usize, batch: usize, hidden: usize, symbols: usize) -> GruBench {
-        Self::build(seq_len, batch, hidden, symbols, 7)
-    }
-
-    /// One training step (forward through time, backward, Adam), ms.
-    pub fn train_step(&mut self) -> Result<f64, JsError> {
-        self.step().map_err(js_err)
-    }
-
-    pub fn last_loss(&self) -> f32 {
-        self.last_loss
-    }
-
-    pub fn num_params(&self) -> usize {
-        self.gru.num_params() + self.head.num_params()
-    }
-}
 
 struct Block {
     ln1: LayerNorm,
@@ -301,15 +208,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gru_and_transformer_steps_run_and_learn() {
-        let mut gru = GruBench::build(5, 4, 8, 4, 1);
-        gru.step().unwrap();
-        let first = gru.last_loss;
-        for _ in 0..30 {
-            gru.step().unwrap();
-        }
-        assert!(gru.last_loss < first, "{first} -> {}", gru.last_loss);
-
+    fn transformer_steps_run_and_learn() {
         let mut tf = TransformerBench::build(2, 16, 4, 6, 4, 8).unwrap();
         tf.step().unwrap();
         let first = tf.last_loss;
