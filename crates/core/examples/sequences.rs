@@ -1,6 +1,6 @@
 //! Trains the Sequences lab's three networks natively on one task and
 //! prints held-out accuracy as it goes: a quick way to choose defaults.
-//! cargo run --release -p deepplay-core --example sequences -- [length] [hidden] [steps] [lr] [batch]
+//! cargo run --release -p deepplay-core --example sequences -- [length] [hidden] [steps] [lr] [batch] [seed] [adam|sgd]
 
 use deepplay_core::data::sequences::SequenceTask;
 use deepplay_core::models::recurrent::{CellKind, RecurrentConfig, RecurrentNet};
@@ -13,8 +13,11 @@ fn main() {
     let arg = |i: usize, default: f64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (length, hidden, steps) = (arg(0, 40.0) as usize, arg(1, 32.0) as usize, arg(2, 2000.0) as usize);
     let (lr, batch) = (arg(3, 0.01) as f32, arg(4, 32.0) as usize);
+    let seed = arg(5, 7.0) as u64;
+    let sgd = args.get(6).is_some_and(|a| a == "sgd");
+    let optimizer = |lr: f32| if sgd { Optimizer::sgd(lr, 0.9, 0.0) } else { Optimizer::adam(lr) };
     let task = SequenceTask::FirstSymbol;
-    let mut rng = Rng::new(7);
+    let mut rng = Rng::new(seed);
     let held_out = task.generate(length, 256, &mut Rng::new(99));
     let mut models: Vec<(RecurrentNet, Optimizer, f64)> = CellKind::ALL
         .iter()
@@ -24,7 +27,7 @@ fn main() {
                 task,
                 hidden_size: hidden,
             };
-            (RecurrentNet::new(config, &mut rng).unwrap(), Optimizer::adam(lr), 0.0)
+            (RecurrentNet::new(config, &mut rng).unwrap(), optimizer(lr), 0.0)
         })
         .collect();
     for step in 1..=steps {

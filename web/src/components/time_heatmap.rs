@@ -86,21 +86,30 @@ pub fn TimeHeatmap(
     let canvas = NodeRef::<html::Canvas>::new();
     let size = use_element_size(frame);
     let hovered = RwSignal::new(None::<Cell>);
-    Effect::new(move |_| {
-        let (width, height) = size.get();
-        let Some(canvas) = canvas.get() else {
+    let paint = move || {
+        let (width, height) = size.get_untracked();
+        let Some(canvas) = canvas.get_untracked() else {
             return;
         };
         let Some(ctx) = prepare(&canvas, width, height) else {
             return;
         };
-        matrix.with(|matrix| match matrix {
+        matrix.with_untracked(|matrix| match matrix {
             Some(m) => draw_image(&ctx, &m.image(scale), (0.0, 0.0, width, height), false),
             None => {
                 ctx.set_fill_style_str("#f4f6fa");
                 ctx.fill_rect(0.0, 0.0, width, height);
             }
         });
+    };
+    Effect::new(move |_| {
+        size.track();
+        matrix.track();
+        canvas.track();
+        // Each heatmap paints in a task of its own: a snapshot updates five
+        // of them and two charts at once, and painting them all in the
+        // message handler made one task of 70-120 ms.
+        set_timeout(paint, std::time::Duration::ZERO);
     });
     let on_move = move |ev: web_sys::PointerEvent| {
         let (width, height) = size.get_untracked();
