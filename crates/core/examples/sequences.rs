@@ -15,7 +15,13 @@ fn main() {
     let (lr, batch) = (arg(3, 0.01) as f32, arg(4, 32.0) as usize);
     let seed = arg(5, 7.0) as u64;
     let sgd = args.get(6).is_some_and(|a| a == "sgd");
-    let optimizer = |lr: f32| if sgd { Optimizer::sgd(lr, 0.9, 0.0) } else { Optimizer::adam(lr) };
+    let optimizer = |lr: f32| {
+        if sgd {
+            Optimizer::sgd(lr, 0.9, 0.0)
+        } else {
+            Optimizer::adam(lr)
+        }
+    };
     let task = SequenceTask::FirstSymbol;
     let mut rng = Rng::new(seed);
     let held_out = task.generate(length, 256, &mut Rng::new(99));
