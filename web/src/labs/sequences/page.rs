@@ -294,10 +294,15 @@ pub fn SequencesPage() -> impl IntoView {
             for series in &s.losses {
                 // A run's curves start with its first step, in the order
                 // the trainer sends them (rnn, gru, lstm: the palette's).
-                let at = match hs.iter().position(|(n, _)| *n == series.name) {
+                // The legend reads as the cards do: "RNN (tanh)", not "rnn".
+                let label = MODELS
+                    .iter()
+                    .position(|m| *m == series.name)
+                    .map_or(series.name.as_str(), |i| TITLES[i]);
+                let at = match hs.iter().position(|(n, _)| n == label) {
                     Some(at) => at,
                     None => {
-                        hs.push((series.name.clone(), History::new(HISTORY_CAPACITY)));
+                        hs.push((label.to_string(), History::new(HISTORY_CAPACITY)));
                         hs.len() - 1
                     }
                 };
