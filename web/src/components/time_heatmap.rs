@@ -106,9 +106,9 @@ pub fn TimeHeatmap(
         size.track();
         matrix.track();
         canvas.track();
-        // Each heatmap paints in a task of its own: a snapshot updates five
-        // of them and two charts at once, and painting them all in the
-        // message handler made one task of 70-120 ms.
+        // Each heatmap paints in a task of its own, so that a snapshot that
+        // updates five of them does not paint them all in its message
+        // handler (the main thread must stay under 50 ms a task).
         set_timeout(paint, std::time::Duration::ZERO);
     });
     let on_move = move |ev: web_sys::PointerEvent| {
