@@ -109,10 +109,9 @@ fn merge_pairs(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Axis ranges covering every point and zero, so that a loss curve sits on
-/// a true zero and starts at step 0.
-pub fn chart_bounds(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
-    let mut points = series.iter().flat_map(|s| s.points.iter());
+/// The x range of `points` from zero (steps count from zero; so does the
+/// axis), never empty, and the smallest and largest y. `None` for no points.
+fn extent<'a>(mut points: impl Iterator<Item = &'a (f64, f64)>) -> Option<((f64, f64), (f64, f64))> {
     let first = points.next()?;
     let (mut x0, mut x1, mut y0, mut y1) = (first.0, first.0, first.1, first.1);
     for &(x, y) in points {
@@ -121,11 +120,17 @@ pub fn chart_bounds(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
-    // Steps count from zero; so does the axis.
     let x0 = x0.min(0.0);
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
+    Some(((x0, x1), (y0, y1)))
+}
+
+/// Axis ranges covering every point and zero, so that a loss curve sits on
+/// a true zero and starts at step 0.
+pub fn chart_bounds(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
+    let ((x0, x1), (y0, y1)) = extent(series.iter().flat_map(|s| s.points.iter()))?;
     let y0 = y0.min(0.0);
     let y1 = if y1 <= y0 { y0 + 1.0 } else { y1 * 1.05 };
     Some(((x0, x1), (y0, y1)))
@@ -136,22 +141,11 @@ pub fn chart_bounds(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
 /// it), padded a little on each side in decades. `None` when no point has
 /// a positive y.
 pub fn chart_bounds_log(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
-    let mut points = series
+    let points = series
         .iter()
         .flat_map(|s| s.points.iter())
         .filter(|(x, y)| x.is_finite() && shows_on_log_axis(*y));
-    let first = points.next()?;
-    let (mut x0, mut x1, mut y0, mut y1) = (first.0, first.0, first.1, first.1);
-    for &(x, y) in points {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    let x0 = x0.min(0.0);
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
+    let ((x0, x1), (y0, y1)) = extent(points)?;
     let (lo, hi) = (y0.log10(), y1.log10());
     // A flat line gets half a decade around it.
     let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.25 };
