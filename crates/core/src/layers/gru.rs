@@ -10,13 +10,11 @@
 //! is the path along which gradients survive many steps. Built from graph ops
 //! per time step, like the RNN; the gates are returned so they can be drawn.
 
-use super::rnn::{check_recurrent_shapes, stack_time, step_input, RnnConfig, RnnOutput};
+use super::rnn::{check_recurrent_shapes, recurrent_params, stack_time, step_input, zero_state, RnnConfig, RnnOutput};
 use super::{Module, Param};
 use crate::autograd::{Graph, Var};
 use crate::error::Result;
-use crate::init;
 use crate::rng::Rng;
-use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -80,33 +78,19 @@ pub struct Gru {
 
 impl Gru {
     pub fn new(name: &str, config: GruConfig, rng: &mut Rng) -> Self {
-        let GruConfig {
-            input_size,
-            hidden_size,
-        } = config;
-        let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
-        let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
-            Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))
-        };
-        let h3 = 3 * hidden_size;
+        let [weight_ih, weight_hh, bias_ih, bias_hh] = recurrent_params(name, config, 3, rng);
         Gru {
-            weight_ih: p("weight_ih", &[h3, input_size], rng),
-            weight_hh: p("weight_hh", &[h3, hidden_size], rng),
-            bias_ih: p("bias_ih", &[h3], rng),
-            bias_hh: p("bias_hh", &[h3], rng),
-            hidden_size,
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+            hidden_size: config.hidden_size,
         }
     }
 
     /// x [T, N, I]; h0 defaults to zeros.
     pub fn forward(&self, g: &mut Graph, x: Var, h0: Option<Var>) -> Result<GruOutput> {
-        let h0 = match h0 {
-            Some(h0) => h0,
-            None => {
-                let n = g.shape(x).get(1).copied().unwrap_or(0);
-                g.constant(crate::tensor::zeros(&[n, self.hidden_size]))
-            }
-        };
+        let h0 = h0.unwrap_or_else(|| zero_state(g, x, self.hidden_size));
         let [w_ih, w_hh, b_ih, b_hh] =
             [&self.weight_ih, &self.weight_hh, &self.bias_ih, &self.bias_hh].map(|p| p.var(g));
         g.gru(x, h0, w_ih, w_hh, b_ih, b_hh)

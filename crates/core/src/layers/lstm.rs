@@ -14,13 +14,11 @@
 //! graph ops per time step, like the RNN and the GRU; the cells and gates are
 //! returned so they can be drawn.
 
-use super::rnn::{check_recurrent_shapes, stack_time, step_input, RnnConfig, RnnOutput};
+use super::rnn::{check_recurrent_shapes, recurrent_params, stack_time, step_input, zero_state, RnnConfig, RnnOutput};
 use super::{Module, Param};
 use crate::autograd::{Graph, Var};
 use crate::error::{Error, Result};
-use crate::init;
 use crate::rng::Rng;
-use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -100,21 +98,13 @@ pub struct Lstm {
 
 impl Lstm {
     pub fn new(name: &str, config: LstmConfig, rng: &mut Rng) -> Self {
-        let LstmConfig {
-            input_size,
-            hidden_size,
-        } = config;
-        let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
-        let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
-            Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))
-        };
-        let h4 = 4 * hidden_size;
+        let [weight_ih, weight_hh, bias_ih, bias_hh] = recurrent_params(name, config, 4, rng);
         Lstm {
-            weight_ih: p("weight_ih", &[h4, input_size], rng),
-            weight_hh: p("weight_hh", &[h4, hidden_size], rng),
-            bias_ih: p("bias_ih", &[h4], rng),
-            bias_hh: p("bias_hh", &[h4], rng),
-            hidden_size,
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+            hidden_size: config.hidden_size,
         }
     }
 
@@ -123,9 +113,8 @@ impl Lstm {
         let (h0, c0) = match state {
             Some(state) => state,
             None => {
-                let n = g.shape(x).get(1).copied().unwrap_or(0);
-                let h0 = g.constant(crate::tensor::zeros(&[n, self.hidden_size]));
-                let c0 = g.constant(crate::tensor::zeros(&[n, self.hidden_size]));
+                let h0 = zero_state(g, x, self.hidden_size);
+                let c0 = zero_state(g, x, self.hidden_size);
                 (h0, c0)
             }
         };

@@ -68,6 +68,34 @@ pub(crate) fn step_input(g: &mut Graph, projected: Var, t: usize, n: usize, widt
     g.reshape(slice, &[n, width])
 }
 
+/// The four tensors of a one-layer recurrent layer with `gates` stacked
+/// gates, PyTorch's names (`{name}.weight_ih_l0`, ...) and initialisation
+/// U(-1/sqrt(H), 1/sqrt(H)), drawn in PyTorch's order: w_ih, w_hh, b_ih,
+/// b_hh. Shared by the RNN (1 gate), the GRU (3) and the LSTM (4).
+pub(crate) fn recurrent_params(name: &str, config: RnnConfig, gates: usize, rng: &mut Rng) -> [Param; 4] {
+    let RnnConfig {
+        input_size,
+        hidden_size,
+    } = config;
+    let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
+    let mut p =
+        |suffix: &str, shape: &[usize]| Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng));
+    let rows = gates * hidden_size;
+    [
+        p("weight_ih", &[rows, input_size]),
+        p("weight_hh", &[rows, hidden_size]),
+        p("bias_ih", &[rows]),
+        p("bias_hh", &[rows]),
+    ]
+}
+
+/// A zero state [N, H] for `x` [T, N, I]: what a layer starts from when
+/// given none.
+pub(crate) fn zero_state(g: &mut Graph, x: Var, hidden_size: usize) -> Var {
+    let n = g.shape(x).get(1).copied().unwrap_or(0);
+    g.constant(crate::tensor::zeros(&[n, hidden_size]))
+}
+
 /// Stack [N, H] states into [T, N, H].
 pub(crate) fn stack_time(g: &mut Graph, states: &[Var], n: usize, h: usize) -> Result<Var> {
     let mut framed = Vec::with_capacity(states.len());
@@ -117,32 +145,19 @@ pub struct Rnn {
 
 impl Rnn {
     pub fn new(name: &str, config: RnnConfig, rng: &mut Rng) -> Self {
-        let RnnConfig {
-            input_size,
-            hidden_size,
-        } = config;
-        let bound = 1.0 / libm::sqrtf(hidden_size.max(1) as f32);
-        let p = |suffix: &str, shape: &[usize], rng: &mut Rng| {
-            Param::new(format!("{name}.{suffix}_l0"), init::uniform(shape, bound, rng))
-        };
+        let [weight_ih, weight_hh, bias_ih, bias_hh] = recurrent_params(name, config, 1, rng);
         Rnn {
-            weight_ih: p("weight_ih", &[hidden_size, input_size], rng),
-            weight_hh: p("weight_hh", &[hidden_size, hidden_size], rng),
-            bias_ih: p("bias_ih", &[hidden_size], rng),
-            bias_hh: p("bias_hh", &[hidden_size], rng),
-            hidden_size,
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+            hidden_size: config.hidden_size,
         }
     }
 
     /// x [T, N, I]; h0 defaults to zeros.
     pub fn forward(&self, g: &mut Graph, x: Var, h0: Option<Var>) -> Result<RnnOutput> {
-        let h0 = match h0 {
-            Some(h0) => h0,
-            None => {
-                let n = g.shape(x).get(1).copied().unwrap_or(0);
-                g.constant(crate::tensor::zeros(&[n, self.hidden_size]))
-            }
-        };
+        let h0 = h0.unwrap_or_else(|| zero_state(g, x, self.hidden_size));
         let [w_ih, w_hh, b_ih, b_hh] =
             [&self.weight_ih, &self.weight_hh, &self.bias_ih, &self.bias_hh].map(|p| p.var(g));
         g.rnn_tanh(x, h0, w_ih, w_hh, b_ih, b_hh)
