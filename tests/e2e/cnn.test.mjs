@@ -5,7 +5,7 @@
 // reaches that fraction and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, dataValue, waitFor, distinctColours } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours } from "./harness.mjs";
 
 let app;
 
@@ -121,10 +121,7 @@ test("a huge learning rate diverges with advice, and reset recovers without a re
   await byTestId(page, "lr-input").fill("10");
   await byTestId(page, "lr-input").press("Enter");
   await byTestId(page, "train-toggle").click();
-  const banner = await waitFor("the error banner", async () => {
-    const b = byTestId(page, "error-banner");
-    return (await b.count()) > 0 ? await b.textContent() : false;
-  }, 30000);
+  const banner = await bannerText(page, "the error banner", 30000);
   assert.match(banner, /diverged/i);
   assert.match(banner, /Reset/);
   await byTestId(page, "lr-input").fill("0.01");
@@ -199,10 +196,7 @@ test("weights download as safetensors and load back; a bad file is refused and c
   const junk = join(dir, "junk.safetensors");
   await writeFile(junk, "this is not a weights file");
   await byTestId(page, "import-weights").setInputFiles(junk);
-  const banner = await waitFor("the refusal", async () => {
-    const b = byTestId(page, "error-banner");
-    return (await b.count()) > 0 ? await b.textContent() : false;
-  });
+  const banner = await bannerText(page, "the refusal");
   assert.match(banner, /Could not load these weights/);
   assert.match(banner, /unchanged/);
   assert.equal(await dataValue(page, "test-accuracy"), trained, "the refused file changed nothing");

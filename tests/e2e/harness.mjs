@@ -72,6 +72,14 @@ export async function dataValue(page, id) {
   return text === null || text === "" ? NaN : Number(text);
 }
 
+/** Waits for the page's error banner and returns its text; fails with `what`. */
+export function bannerText(page, what, timeoutMs = 20000) {
+  return waitFor(what, async () => {
+    const banner = byTestId(page, "error-banner");
+    return (await banner.count()) > 0 ? await banner.textContent() : false;
+  }, timeoutMs);
+}
+
 /** Waits until `predicate()` resolves truthy, polling; fails with `what`. */
 export async function waitFor(what, predicate, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;

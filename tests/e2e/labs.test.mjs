@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startApp, openPage, byTestId, dataValue, waitFor } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor } from "./harness.mjs";
 
 let app;
 
@@ -115,10 +115,7 @@ test("crafted weights files are refused with a message while training goes on, n
     await writeFile(file, bytes);
     const before = await dataValue(page, "step-count");
     await byTestId(page, "import-weights").setInputFiles(file);
-    const banner = await waitFor(`the refusal of ${name}`, async () => {
-      const b = byTestId(page, "error-banner");
-      return (await b.count()) > 0 ? await b.textContent() : false;
-    });
+    const banner = await bannerText(page, `the refusal of ${name}`);
     assert.match(banner, /Could not load these weights/, name);
     assert.doesNotMatch(banner, /crashed|restarted/, name);
     await waitFor(`training to go on after ${name}`, async () => (await dataValue(page, "step-count")) > before + 200);

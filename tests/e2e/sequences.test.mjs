@@ -6,7 +6,7 @@
 // the GRU reaches that held-out accuracy and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, dataValue, waitFor, distinctColours } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours } from "./harness.mjs";
 
 let app;
 
@@ -120,10 +120,7 @@ test("out-of-range settings are refused next to their fields and change nothing"
 test("a diverging run pauses with advice, and reset recovers", async () => {
   const { page, context, problems } = await openSequences("?task=adding&len=10&clip=0&opt=sgd&lr=1000");
   await byTestId(page, "train-toggle").click();
-  const banner = await waitFor("the error banner", async () => {
-    const b = byTestId(page, "error-banner");
-    return (await b.count()) > 0 ? await b.textContent() : false;
-  }, 30000);
+  const banner = await bannerText(page, "the error banner", 30000);
   assert.match(banner, /diverged/i);
   assert.match(banner, /Reset/);
   await byTestId(page, "lr-input").fill("0.01");
@@ -182,10 +179,7 @@ test("weights download with PyTorch's names and load back; another model's file 
   await page.waitForTimeout(500);
   const before = await accuracies(page);
   await byTestId(page, "import-weights").setInputFiles(file);
-  const banner = await waitFor("the refusal", async () => {
-    const b = byTestId(page, "error-banner");
-    return (await b.count()) > 0 ? await b.textContent() : false;
-  });
+  const banner = await bannerText(page, "the refusal");
   assert.match(banner, /Could not load these weights/);
   assert.match(banner, /unchanged/);
   assert.deepEqual(await accuracies(page), before, "the refused file changed nothing");
