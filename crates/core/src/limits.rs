@@ -165,6 +165,20 @@ pub const SEQ_LENGTH: Range<usize> = Range::closed(2, 200);
 /// clipping off. Above 1000 it never acts on these networks.
 pub const CLIP_NORM: Range<f32> = Range::closed(0.0, 1000.0);
 
+/// The Attention lab's model width d, 8 to 128: 8 holds one 8-wide head;
+/// at 128 a step of three layers already takes a large part of a second.
+pub const D_MODEL: Range<usize> = Range::closed(8, 128);
+
+/// Attention heads per layer, 1 to 8 (each gets d / heads features).
+pub const HEADS: Range<usize> = Range::closed(1, 8);
+
+/// Transformer layers, 1 to 3: the lab's tasks need two at most.
+pub const LAYERS: Range<usize> = Range::closed(1, 3);
+
+/// Digits in a reverse or sort string, 2 to 16: the attention maps stay
+/// legible on a phone up to 16 tokens.
+pub const DIGIT_LENGTH: Range<usize> = Range::closed(2, 16);
+
 /// Seed, 0 to 2^53 - 1: the largest whole number a JavaScript number (and so
 /// a URL that passes through one) holds exactly. The core's [`crate::Rng`]
 /// takes any u64; the page keeps seeds it can round-trip.

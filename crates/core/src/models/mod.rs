@@ -4,6 +4,7 @@ pub mod cnn;
 pub mod cnn_trainer;
 pub mod mlp;
 pub mod recurrent;
+pub mod transformer;
 
 use crate::autograd::{Graph, Var};
 use crate::error::Result;

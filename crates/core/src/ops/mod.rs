@@ -19,6 +19,7 @@ mod softmax;
 
 pub use conv::{conv2d_output_size, Conv2dSpec};
 pub use pool::PoolSpec;
+pub(crate) use softmax::softmax_rows;
 
 use crate::buffers::Buffers;
 use crate::tensor::Tensor;
