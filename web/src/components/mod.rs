@@ -1,5 +1,6 @@
 //! Widgets every lab reuses.
 
+pub mod attention_map;
 pub mod canvas;
 pub mod controls;
 pub mod draw_pad;
@@ -9,6 +10,7 @@ pub mod line_chart;
 pub mod time_heatmap;
 pub mod weights;
 
+pub use attention_map::{AttentionMap, AttentionWeights};
 pub use controls::{random_seed, ErrorBanner, SelectField, Stat, TextField, TrainControls};
 pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
