@@ -28,17 +28,19 @@ test("the index mounts, drops the loading screen and links every lab", async () 
 
 test("labs not built yet say so, reached by link and by address", async () => {
   const { page, context, problems } = await openPage(app, "/");
-  await byTestId(page, "lab-link-attention").click();
+  await byTestId(page, "lab-link-diffusion").click();
   await byTestId(page, "coming-soon").waitFor();
-  assert.match(await page.locator("h1").textContent(), /Attention/);
+  assert.match(await page.locator("h1").textContent(), /Diffusion/);
   assert.match(await byTestId(page, "coming-soon").textContent(), /not available yet/);
   // The live labs open their own pages.
   await page.goto(`${app.url}/cnn`);
   await byTestId(page, "cnn-lab").waitFor();
   await page.goto(`${app.url}/sequences`);
   await byTestId(page, "sequences").waitFor();
+  await page.goto(`${app.url}/attention`);
+  await byTestId(page, "attention").waitFor();
   // Straight to a route: the static server falls back to index.html.
-  for (const slug of LABS.slice(3)) {
+  for (const slug of LABS.slice(4)) {
     await page.goto(`${app.url}/${slug}`);
     await byTestId(page, "coming-soon").waitFor();
   }

@@ -24,6 +24,7 @@ test("every lab's page has its own document title", async () => {
     ["/playground", /2-D playground/],
     ["/cnn", /Convolutional network/],
     ["/sequences", /Sequences/],
+    ["/attention", /Attention/],
     ["/gan", /GAN/],
     ["/detection", /Object detection/],
   ]) {
@@ -35,7 +36,7 @@ test("every lab's page has its own document title", async () => {
     assert.deepEqual(problems, []);
     await context.close();
   }
-  assert.equal(titles.size, 6, "no two pages share a title");
+  assert.equal(titles.size, 7, "no two pages share a title");
 });
 
 test("the dice draws a fresh seed, puts it in the URL and restarts the run", async () => {

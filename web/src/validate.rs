@@ -123,6 +123,32 @@ pub fn clip(text: &str) -> Result<f32, String> {
     float_in(text, limits::CLIP_NORM).map_err(|e| format!("Clipping: {e}"))
 }
 
+/// Digits per reverse or sort string: 2 to 16.
+pub fn digit_length(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::DIGIT_LENGTH).map_err(|e| format!("Digits: {e}"))
+}
+
+/// The Transformer's width d: 8 to 128.
+pub fn d_model(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::D_MODEL).map_err(|e| format!("Model width: {e}"))
+}
+
+/// Attention heads: 1 to 8, and they must divide the width `d_model`.
+pub fn heads(text: &str, d_model: usize) -> Result<usize, String> {
+    let heads = integer_in(text, limits::HEADS).map_err(|e| format!("Heads: {e}"))?;
+    if !d_model.is_multiple_of(heads) {
+        return Err(format!(
+            "Heads: {heads} does not divide the model width {d_model}; each head gets width / heads features"
+        ));
+    }
+    Ok(heads)
+}
+
+/// Transformer layers: 1 to 3.
+pub fn layers(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::LAYERS).map_err(|e| format!("Layers: {e}"))
+}
+
 /// Hidden sizes as the fields and URLs write them: `16,16`.
 pub fn format_hidden(sizes: &[usize]) -> String {
     sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")

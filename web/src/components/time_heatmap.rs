@@ -81,6 +81,11 @@ pub fn TimeHeatmap(
     /// Called with the hovered cell, `None` when the pointer leaves.
     #[prop(optional, into)]
     on_hover: Option<Callback<Option<Cell>>>,
+    /// What rows and columns are, for the hover readout, counted from 0
+    /// (for example `("position", "dimension")`); by default "unit" and
+    /// "step", steps counted from 1.
+    #[prop(optional)]
+    axes: Option<(&'static str, &'static str)>,
 ) -> impl IntoView {
     let frame = NodeRef::<html::Div>::new();
     let canvas = NodeRef::<html::Canvas>::new();
@@ -131,7 +136,10 @@ pub fn TimeHeatmap(
     let readout = move || {
         let (unit, step) = hovered.get()?;
         let value = matrix.with(|m| m.as_ref().and_then(|m| m.at(unit, step)))?;
-        Some(format!("unit {unit}, step {}: {value:.3}", step + 1))
+        Some(match axes {
+            Some((rows, columns)) => format!("{rows} {unit}, {columns} {step}: {value:.3}"),
+            None => format!("unit {unit}, step {}: {value:.3}", step + 1),
+        })
     };
     view! {
         <figure class="time-heatmap">

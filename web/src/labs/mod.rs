@@ -77,19 +77,12 @@ labs! {
     playground::Playground,
     cnn::Cnn,
     sequences::Sequences,
+    attention::Attention,
 }
 
 /// Labs whose folder does not exist yet: their route says what is coming.
 /// A lab's entry moves from here to the registry when it is built.
 pub const UPCOMING: &[LabInfo] = &[
-    LabInfo {
-        slug: "attention",
-        title: "Attention",
-        short_title: "Attention",
-        model: "A small Transformer",
-        summary: "Live attention maps for every head on an order-sensitive toy language, the \
-                  positional-encoding heatmap, and what happens without it.",
-    },
     LabInfo {
         slug: "diffusion",
         title: "Diffusion",
