@@ -18,8 +18,10 @@
 //! - [`RecurrentBench`]: the Sequences lab's training step, the core's own
 //!   `RecurrentNet` (tanh RNN, GRU or LSTM) at the lab's defaults, and the
 //!   GRU's step cut by op kind.
-//! - [`TransformerBench`]: the Attention lab's kind of model, assembled here
-//!   from the core's layers.
+//! - [`TransformerBench`]: the Attention lab's training step, the core's own
+//!   `Transformer` at the lab's defaults, its phases (forward, backward,
+//!   update) and the step cut by part (attention's projections, per-head
+//!   products, softmax, layer norms, MLP, ...).
 
 mod cnn;
 mod gemm;
