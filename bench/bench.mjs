@@ -24,8 +24,8 @@ const log = (...a) => console.error('bench:', ...a);
 
 // Repetitions: [warm-up, timed]. The smoke run only proves the path works.
 const R = smoke
-  ? { dp: [1, 2], peerFast: [1, 2], peerSlow: [1, 1], gemm: [1, 2], peak: [1, 2], gemmFlops: 2e6, peakIters: 2e6 }
-  : { dp: [5, 40], peerFast: [10, 25], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
+  ? { dp: [1, 2], tf: [1, 2], peerFast: [1, 2], peerSlow: [1, 1], gemm: [1, 2], peak: [1, 2], gemmFlops: 2e6, peakIters: 2e6 }
+  : { dp: [5, 40], tf: [10, 100], peerFast: [10, 25], peerSlow: [1, 5], gemm: [3, 9], peak: [3, 9], gemmFlops: 4e7, peakIters: 2e7 };
 const TFJS_CPU_REPS = [1, 3]; // ~3.4 s per step: kept low on purpose
 
 const dp = require('./pkg/deepplay_bench.js');
@@ -87,6 +87,7 @@ const cell = (r, d = 2) => (r && !r.error && r.median !== undefined ? `${fmt(r.m
 if (process.argv.includes('--readme-only')) {
   const saved = JSON.parse(fs.readFileSync(path.join(here, 'results.json'), 'utf8'));
   if (saved.sequences?.breakdown) saved.sequences.breakdown.note = gruBreakdownNote();
+  if (saved.transformer?.breakdown) saved.transformer.breakdown.note = attentionBreakdownNote();
   const markdown = readme(saved);
   fs.writeFileSync(path.join(here, 'results.json'), JSON.stringify(saved, null, 2) + '\n');
   fs.writeFileSync(path.join(here, 'README.md'), markdown);
@@ -150,6 +151,67 @@ const PEAK = results.peak.simd128.gflops;
 
 // ---------------------------------------------------------------- GEMM
 
+// The Attention lab's defaults, as the bench crate builds them (the core's
+// Transformer on the who-did-what task): its GEMM shapes follow from these.
+const TF = (() => {
+  const t = dp.TransformerBench.lab_default();
+  const c = {
+    batch: t.batch(),
+    length: t.length(),
+    d_model: t.d_model(),
+    heads: t.heads(),
+    layers: t.layers(),
+    ff: t.ff(),
+    vocab: t.vocab(),
+    classes: t.classes(),
+    every_position: t.every_position(),
+  };
+  t.free();
+  return c;
+})();
+
+/** The Attention lab's GEMMs at its defaults: what `linear` runs forward
+ * (x W^T + b) and backward (dX = G W, dW = G^T X), and the per-head batched
+ * products of attention (Q K^T, A V) and their gradients, with the part of
+ * the step's breakdown each belongs to and its calls per step. */
+function attentionGemms() {
+  const { batch: N, length: L, d_model: E, heads, layers: Ls, ff: F, classes: C } = TF;
+  const R = N * L; // rows of every linear: all tokens of the batch
+  const D = E / heads;
+  const H = N * heads; // products per batched call
+  const Rh = TF.every_position ? R : N; // rows of the read-out
+  const Lm = Math.ceil(L / 4) * 4; // L x L in whole 4 x 8 tiles
+  const Ln = Math.ceil(L / 8) * 8;
+  const lab = (s) => `Attention lab: ${s}`;
+  return [
+    [lab(`scores, ${H} heads per call: Q[${L}x${D}] · K^T[${D}x${L}] (and context's dA = G V^T)`), L, D, L, false, true, { batch: H, tf: [['scores', Ls, 0], ['context', 0, Ls]] }],
+    [lab(`context, ${H} heads per call: A[${L}x${L}] · V[${L}x${D}] (and scores' dQ = G K)`), L, L, D, false, false, { batch: H, tf: [['context', Ls, 0], ['scores', 0, Ls]] }],
+    [lab(`scores' dK = G^T Q and context's dV = A^T G, ${H} per call: [${L}x${L}]^T · [${L}x${D}]`), L, L, D, true, false, { batch: H, tf: [['scores', 0, Ls], ['context', 0, Ls]] }],
+    [lab(`scores, one head per call: Q[${L}x${D}] · K^T[${D}x${L}]`), L, D, L, false, true, { unused: true }],
+    [lab(`context, one head per call: A[${L}x${L}] · V[${L}x${D}]`), L, L, D, false, false, { unused: true }],
+    [lab(`Q, K, V and out-projections: x[${R}x${E}] · W^T[${E}x${E}]`), R, E, E, false, true, { tf: [['qkv', 3 * Ls, 0], ['out', Ls, 0]] }],
+    [lab(`in_proj as one GEMM: x[${R}x${E}] · W_in^T[${E}x${3 * E}] (the core runs it as three narrowed ones)`), R, E, 3 * E, false, true, { unused: true }],
+    [lab(`linear1: x[${R}x${E}] · W1^T[${E}x${F}]`), R, E, F, false, true, { tf: [['mlp', Ls, 0]] }],
+    [lab(`linear2: h[${R}x${F}] · W2^T[${F}x${E}]`), R, F, E, false, true, { tf: [['mlp', Ls, 0]] }],
+    [lab(`projections' dX: G[${R}x${E}] · W[${E}x${E}]`), R, E, E, false, false, { tf: [['qkv', 0, 3 * Ls], ['out', 0, Ls]] }],
+    [lab(`linear1 dX: G[${R}x${F}] · W1[${F}x${E}]`), R, F, E, false, false, { tf: [['mlp', 0, Ls]] }],
+    [lab(`linear2 dX: G[${R}x${E}] · W2[${E}x${F}]`), R, E, F, false, false, { tf: [['mlp', 0, Ls]] }],
+    [lab(`projections' dW: G^T[${E}x${R}] · x[${R}x${E}]`), E, R, E, true, false, { tf: [['qkv', 0, 3 * Ls], ['out', 0, Ls]] }],
+    [lab(`linear1 dW: G^T[${F}x${R}] · x[${R}x${E}]`), F, R, E, true, false, { tf: [['mlp', 0, Ls]] }],
+    [lab(`linear2 dW: G^T[${E}x${R}] · h[${R}x${F}]`), E, R, F, true, false, { tf: [['mlp', 0, Ls]] }],
+    [lab(`read-out: x[${Rh}x${E}] · W^T[${E}x${C}]`), Rh, E, C, false, true, { tf: [['readout', 1, 0]] }],
+    [lab(`read-out dX: G[${Rh}x${C}] · W[${C}x${E}]`), Rh, C, E, false, false, { tf: [['readout', 0, 1]] }],
+    [lab(`read-out dW: G^T[${C}x${Rh}] · x[${Rh}x${E}]`), C, Rh, E, true, false, { tf: [['readout', 0, 1]] }],
+    // Probes for the per-head products' fixed costs (comparison only): the
+    // same inner size and batch, in whole 4x8 register tiles or not, B
+    // packed (B^T, as Q K^T has it) or read in place.
+    [`probe: one 4x8 tile per product, B in place: [4x${D}] · [${D}x8], ${H} per call`, 4, D, 8, false, false, { batch: H, unused: true, probe: 'one tile' }],
+    [`probe: whole tiles, B in place: [${Lm}x${D}] · [${D}x${Ln}], ${H} per call`, Lm, D, Ln, false, false, { batch: H, unused: true, probe: 'whole, in place' }],
+    [`probe: whole tiles, B^T packed: [${Lm}x${D}] · K^T[${D}x${Ln}], ${H} per call`, Lm, D, Ln, false, true, { batch: H, unused: true, probe: 'whole, packed' }],
+    [`probe: the scores' ${L} x ${L}, B in place: [${L}x${D}] · [${D}x${L}], ${H} per call`, L, D, L, false, false, { batch: H, unused: true, probe: 'edge, in place' }],
+  ];
+}
+
 const GEMM_SHAPES = [
   ['square 64', 64, 64, 64],
   ['square 128', 128, 128, 128],
@@ -166,13 +228,12 @@ const GEMM_SHAPES = [
   ['conv2 dcols, per sample: W^T[200x16] · G[16x196]', 200, 16, 196, true, false],
   ['conv2 dcols, batch 32: W^T[200x16] · G[16x6272]', 200, 16, 6272, true, false, { unused: true }],
   ['fc fwd: x[32x256] · W^T[256x10]', 32, 256, 10, false, true],
-  ['attention QKV, one sequence batch: x[32x64] · W[64x192]', 32, 64, 192],
-  ['attention projection, batch 32 x seq 16: x[512x64] · W^T[64x64]', 512, 64, 64, false, true],
-  ['transformer MLP: x[512x64] · W^T[64x128]', 512, 64, 128, false, true],
-  ['attention scores, one head: Q[16x16] · K^T[16x16]', 16, 16, 16, false, true],
-  ['attention context, one head: A[16x16] · V[16x16]', 16, 16, 16],
-  ['attention scores, 128 heads per call (32 sequences x 4 heads): Q[16x16] · K^T[16x16]', 16, 16, 16, false, true, { batch: 128 }],
-  ['attention context, 128 heads per call: A[16x16] · V[16x16]', 16, 16, 16, false, false, { batch: 128 }],
+  // The Attention lab at its defaults (shapes from TF above).
+  ...attentionGemms(),
+  // Heads of 16 over 16 tokens (d 64, 4 heads: what the benchmark timed
+  // before the lab had its model; comparison only).
+  ['16-token heads of 16, 128 per call: Q[16x16] · K^T[16x16]', 16, 16, 16, false, true, { batch: 128, unused: true }],
+  ['16-token heads of 16, 128 per call: A[16x16] · V[16x16]', 16, 16, 16, false, false, { batch: 128, unused: true }],
   // The Sequences lab's GRU step (T 40, N 32, 9 features, H 32, 4 classes):
   // what `linear` runs forward (x W^T + b) and backward (dX = G W, dW = G^T X).
   ['GRU input projection, all 40 steps: x[1280x9] · W_ih^T[9x96]', 1280, 9, 96, false, true, { gru: 'input projection (linear, all steps in one GEMM)', fwd: 1 }],
@@ -207,7 +268,9 @@ for (const [, m, k, n, ta = false, tb = false, opts = {}] of GEMM_SHAPES) {
 for (const [name, m, k, n, ta = false, tb = false, opts = {}] of GEMM_SHAPES) {
   const row = { name, m, k, n, trans_a: ta, trans_b: tb, batch: opts.batch ?? 1, used_by_an_op: !opts.unused };
   if (opts.gru) row.gru_step = { part: opts.gru, forward_calls: opts.fwd ?? 0, backward_calls: opts.bwd ?? 0 };
+  if (opts.tf) row.attention_step = opts.tf.map(([part, fwd, bwd]) => ({ part, forward_calls: fwd, backward_calls: bwd }));
   if (opts.sweep) row.k_sweep = true;
+  if (opts.probe) row.probe = opts.probe;
   const iters = Math.max(1, Math.round(R.gemmFlops / (2 * m * k * n)));
   // flops: products per call (the batch) x calls x flops of one product.
   const gf = (g, f, calls = iters, per = 1) => {
@@ -424,19 +487,64 @@ for (const batch of [1, 256]) {
   results.inference[`batch_${batch}`] = row;
 }
 
-// ---------------------------------------------------------------- sequence models
+// ---------------------------------------------------------------- Attention lab
 
-log('Transformer training step');
+// The lab's defaults: the core's Transformer on who-did-what (see TF above),
+// Adam 0.003, clipping at a global norm of 1, weights and one batch from
+// seed 1 (the lab draws a fresh batch each step; here it is made once,
+// outside the timer).
+log('Attention lab training step, its phases and its breakdown: DeepPlay');
+results.transformer = {
+  settings: {
+    ...TF,
+    task: `who-did-what: a question token (who? / whom?) and a sentence of a tiny grammar, ${TF.length} tokens with padding, vocabulary ${TF.vocab}; the answer (one of ${TF.classes} nouns) is read at the question token only`,
+    model: `the core's \`Transformer\`: embedding + sinusoidal positions, ${TF.layers} pre-norm encoder layers (self-attention with ${TF.heads} heads of width ${TF.d_model / TF.heads}, d_model ${TF.d_model}; MLP ${TF.d_model}-${TF.ff}-${TF.d_model} with ReLU), final LayerNorm, Linear(${TF.d_model} -> ${TF.classes}) at the first position; cross-entropy; Adam 0.003, gradient clipping at a global norm of 1; batch ${TF.batch}, the same batch every step; seed 1`,
+    reps: R.tf,
+  },
+};
+// The whole step, its phases and its parts are timed in turn within each
+// repetition, so that all three see the same load on the machine.
 {
-  const tr = new dp.TransformerBench(2, 64, 4, 16, BATCH, 16);
-  results.transformer = {
-    config: 'Embedding(16, 64) + sinusoidal PE, 2 pre-norm blocks (4-head self-attention, MLP 64-128-64 GELU), LayerNorm, Linear(64 -> 16) per position; seq 16, batch 32; reversal task; Adam',
-    params: tr.num_params(),
-    ...(await measure(() => tr.train_step(), R.dp)),
-    loss_after: tr.last_loss(),
+  const t = dp.TransformerBench.lab_default();
+  t.train_step();
+  const lossFirst = t.last_loss();
+  let lossAfter = NaN;
+  const steps = [];
+  const phases = [];
+  const parts = [];
+  for (let i = 0; i < R.tf[0] + R.tf[1]; i++) {
+    steps.push(t.train_step());
+    lossAfter = t.last_loss(); // the model's (phases and breakdown train a replica)
+    phases.push(t.phases());
+    parts.push(t.breakdown());
+  }
+  results.transformer.deepplay = { params: t.num_params(), ...summary(steps.slice(R.tf[0])), loss_first: lossFirst, loss_after: lossAfter, steps: 1 + R.tf[0] + R.tf[1] };
+  const whole = results.transformer.deepplay.median;
+  const cut = (names, runs) => {
+    const timed = runs.slice(R.tf[0]);
+    const ps = names.map((name, j) => ({ name, ...summary(timed.map((x) => x[j])) }));
+    const sumOfParts = ps.reduce((a, p) => a + p.median, 0);
+    return {
+      parts: ps,
+      sum_of_parts: sumOfParts,
+      median_of_per_run_sums: summary(timed.map((x) => x.reduce((a, v) => a + v, 0))).median,
+      whole_step: whole,
+      overhead: whole - sumOfParts,
+    };
   };
-  tr.free();
+  results.transformer.phases = cut(dp.TransformerBench.phase_names(), phases);
+  results.transformer.breakdown = { ...cut(dp.TransformerBench.breakdown_names(), parts), note: attentionBreakdownNote() };
+  t.free();
 }
+results.transformer.deepplay_nosimd = await attempt('deepplay_nosimd transformer', async () => {
+  const t = dpNoSimd.TransformerBench.lab_default();
+  t.train_step();
+  const lossFirst = t.last_loss();
+  const r = await measure(() => t.train_step(), R.dp);
+  const out = { params: t.num_params(), ...r, loss_first: lossFirst, loss_after: t.last_loss(), steps: 1 + R.dp[0] + R.dp[1], reps: R.dp };
+  t.free();
+  return out;
+});
 cnn.free();
 
 // ---------------------------------------------------------------- Sequences lab
@@ -714,6 +822,224 @@ function sequencesSection(r, L) {
   }
 }
 
+/** How the Transformer step is cut (kept here so --readme-only rewrites it too). */
+function attentionBreakdownNote() {
+  return (
+    'the same graph ops as `Transformer::train_step` (with `MultiHeadAttention`\'s inside it), in the same order, on a copy of the weights, run one at a time: each forward op call timed; ' +
+    'for the backward, an identity node after each op records when the backward pass reaches it, so the time between two of them is the backward of one op ' +
+    '(with adding its gradients into its inputs\'); overhead = the whole `train_step` minus the sum of the parts (about 500 timer calls and the markers\' copies lengthen the parts, so it can be negative)'
+  );
+}
+
+/** Which breakdown part each GEMM row's `attention_step` entry belongs to (a prefix of its name). */
+const ATTENTION_GEMM_PARTS = {
+  qkv: 'Q, K, V projections',
+  scores: 'scores Q K^T',
+  context: 'context A V',
+  out: 'out-projection',
+  mlp: 'MLP linears',
+  readout: 'read-out',
+};
+
+/** The Attention lab's tables: the step, its phases, its parts, its GEMMs
+ * and what limits the per-head products. */
+function attentionSection(r, L) {
+  const t = r.transformer;
+  if (!t || !t.settings || !t.deepplay || t.deepplay.error || !t.breakdown) {
+    L.push('## Attention lab training step');
+    L.push('');
+    L.push(`Not measured in this run${t?.deepplay?.error ? `: \`${t.deepplay.error}\`` : ''}.`);
+    L.push('');
+    return;
+  }
+  const st = t.settings;
+  const pk = r.peak.simd128.gflops;
+  const whole = t.deepplay.median;
+  const share = (ms) => `${((100 * ms) / whole).toFixed(1)}%`;
+  L.push(`## Attention lab training step (the lab's defaults: who-did-what, d_model ${st.d_model}, ${st.heads} heads, ${st.layers} layers, batch ${st.batch}), ms`);
+  L.push('');
+  L.push(`Task: ${st.task}. Model: ${st.model}; ${t.deepplay.params} parameters.`);
+  L.push('DeepPlay runs the core\'s own `Transformer::train_step`, what the lab\'s worker runs: forward, cross-entropy, backward, the batch\'s accuracy, clipping, Adam.');
+  L.push(`${st.reps[1]} repetitions after ${st.reps[0]}, each a whole step, then the replica\'s step in phases, then its step op by op (the three in turn, so all see the same load); one step before them gives the first loss.` +
+    (t.deepplay_nosimd?.reps ? ` Without simd128: ${t.deepplay_nosimd.reps[1]} steps after ${t.deepplay_nosimd.reps[0]}.` : ''));
+  L.push('');
+  L.push('| | ms per step | loss: first step → last (steps on the same batch) |');
+  L.push('|---|---|---|');
+  const lossCell = (x) => (x && !x.error ? `${fmt(x.loss_first, 3)} → ${fmt(x.loss_after, 3)}${x.steps ? ` (${x.steps})` : ''}` : '–');
+  L.push(`| **DeepPlay** (wasm, simd128) | ${cell(t.deepplay, 3)} | ${lossCell(t.deepplay)} |`);
+  L.push(`| DeepPlay without simd128 | ${cell(t.deepplay_nosimd, 3)} | ${lossCell(t.deepplay_nosimd)} |`);
+  L.push('');
+
+  L.push('### Where the Attention lab\'s step goes');
+  L.push('');
+  L.push('The core has no profiler. The step is rebuilt from the same graph ops on a copy of the weights (a replica with its own Adam and tape), run two ways:');
+  L.push('with four timers only (the phases: nothing else added to the step), and op by op: ' + attentionBreakdownNote() + '.');
+  L.push('');
+  L.push('| phase | ms | share of step |');
+  L.push('|---|---|---|');
+  for (const p of t.phases.parts) L.push(`| ${p.name} | ${fmt(p.median, 3)} | ${share(p.median)} |`);
+  L.push(`| sum of the phases (their medians) | ${fmt(t.phases.sum_of_parts, 3)} | ${share(t.phases.sum_of_parts)} |`);
+  L.push(`| **whole \`Transformer::train_step\`** | **${fmt(whole, 3)}** | 100% |`);
+  L.push('');
+
+  // By part, with the GEMM time at the rates measured above.
+  const b = t.breakdown;
+  const byName = Object.fromEntries(b.parts.map((p) => [p.name, p]));
+  const kinds = b.parts.filter((p) => p.name.startsWith('forward: ')).map((p) => p.name.slice('forward: '.length));
+  const others = b.parts.filter((p) => !p.name.startsWith('forward: ') && !p.name.startsWith('backward: '));
+  const rate = (g) => (g.deepplay_kernel || g.ndarray_simd).median; // GFLOP/s
+  const gemmRows = r.gemm.filter((g) => g.attention_step);
+  const kindOf = (key) => kinds.find((k) => k.startsWith(ATTENTION_GEMM_PARTS[key]));
+  const gemmOf = (kind, phase) => {
+    let mflop = 0;
+    let ms = 0;
+    for (const g of gemmRows) {
+      for (const e of g.attention_step.filter((x) => kindOf(x.part) === kind)) {
+        const calls = phase === 'forward' ? e.forward_calls : e.backward_calls;
+        const flops = 2 * g.m * g.k * g.n * g.batch * calls;
+        mflop += flops / 1e6;
+        ms += flops / (rate(g) * 1e6);
+      }
+    }
+    return { mflop, ms };
+  };
+  const total = (k) => byName[`forward: ${k}`].median + byName[`backward: ${k}`].median;
+  L.push('By part ("GEMM alone": what the part\'s matrix products take at the rates this run measured for their shapes, next tables):');
+  L.push('');
+  L.push('| part | forward, ms | backward, ms | total, ms | share of step | GEMM MFLOP | GEMM alone, ms |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const k of kinds) {
+    const f = byName[`forward: ${k}`].median;
+    const bw = byName[`backward: ${k}`].median;
+    const gf = gemmOf(k, 'forward');
+    const gb = gemmOf(k, 'backward');
+    const mflop = gf.mflop + gb.mflop;
+    const gms = gf.ms + gb.ms;
+    L.push(`| ${k} | ${fmt(f, 3)} | ${fmt(bw, 3)} | ${fmt(f + bw, 3)} | ${share(f + bw)} | ${mflop ? mflop.toFixed(2) : ''} | ${mflop ? `${gms.toFixed(3)} (${((100 * gms) / (f + bw)).toFixed(0)}% of the part)` : ''} |`);
+  }
+  for (const p of others) L.push(`| ${p.name} | | | ${fmt(p.median, 3)} | ${share(p.median)} | | |`);
+  const fwdSum = kinds.reduce((a, k) => a + byName[`forward: ${k}`].median, 0);
+  const bwdSum = kinds.reduce((a, k) => a + byName[`backward: ${k}`].median, 0);
+  L.push(`| all graph ops | ${fmt(fwdSum, 3)} | ${fmt(bwdSum, 3)} | ${fmt(fwdSum + bwdSum, 3)} | ${share(fwdSum + bwdSum)} | | |`);
+  L.push(`| sum of the parts (their medians) | | | ${fmt(b.sum_of_parts, 3)} | ${share(b.sum_of_parts)} | | |`);
+  L.push(`| overhead (whole step − parts) | | | ${fmt(b.overhead, 3)} | ${share(b.overhead)} | | |`);
+  L.push(`| **whole \`Transformer::train_step\`** | | | **${fmt(whole, 3)}** | 100% | | |`);
+  L.push('');
+
+  // The same parts grouped as the speed issue names them.
+  const group = (prefixes) => kinds.filter((k) => prefixes.some((p) => k.startsWith(p)));
+  const otherMs = (prefixes) => others.filter((p) => prefixes.some((x) => p.name.startsWith(x))).reduce((a, p) => a + p.median, 0);
+  const GROUPS = [
+    ['embedding + positions', ['embedding']],
+    ['attention projections (in_proj cut up, Q/K/V and out-projection linears)', ['attention weights', 'Q, K, V', 'out-projection']],
+    ['per-head attention: split, Q K^T, scale, softmax, A V, merge', ['split heads', 'scores', 'scale', 'softmax', 'context', 'merge heads']],
+    ['of which the batched per-head matmuls (Q K^T, A V)', ['scores', 'context']],
+    ['of which softmax', ['softmax']],
+    ['of which splitting and merging heads (reshape, permute)', ['split heads', 'merge heads']],
+    ['layer norms', ['layer norms']],
+    ['MLP (linears, ReLU)', ['MLP linears', 'ReLU']],
+    ['residual adds', ['residual']],
+    ['read-out and loss', ['read-out', 'cross-entropy']],
+  ];
+  L.push('Grouped as the speed issue names the parts:');
+  L.push('');
+  L.push('| group | forward, ms | backward, ms | total, ms | share of step |');
+  L.push('|---|---|---|---|---|');
+  t.groups = {};
+  for (const [label, prefixes] of GROUPS) {
+    const ks = group(prefixes);
+    const f = ks.reduce((a, k) => a + byName[`forward: ${k}`].median, 0);
+    const bw = ks.reduce((a, k) => a + byName[`backward: ${k}`].median, 0);
+    t.groups[label] = { forward: f, backward: bw, total: f + bw };
+    const name = label.startsWith('of which') ? `&nbsp;&nbsp;${label}` : label;
+    L.push(`| ${name} | ${fmt(f, 3)} | ${fmt(bw, 3)} | ${fmt(f + bw, 3)} | ${share(f + bw)} |`);
+  }
+  const upd = otherMs(['gather', 'clip', 'Adam']);
+  const rest = otherMs(['tape reset', 'backward pass setup', "the batch's accuracy"]);
+  t.groups['optimizer update (gather gradients, clip, Adam)'] = { total: upd };
+  L.push(`| optimizer update (gather gradients, clip, Adam) | | | ${fmt(upd, 3)} | ${share(upd)} |`);
+  L.push(`| tape reset, backward setup, accuracy | | | ${fmt(rest, 3)} | ${share(rest)} |`);
+  L.push('');
+  const top = kinds.map((k) => ({ name: k, total: total(k) })).concat(others.map((p) => ({ name: p.name, total: p.median })));
+  top.sort((a, c) => c.total - a.total);
+  L.push(`Largest parts: ${top.slice(0, 4).map((p) => `${p.name} (${fmt(p.total, 2)} ms, ${share(p.total)})`).join(', ')}.`);
+  L.push('');
+
+  // The GEMMs of one step.
+  L.push('### The Attention lab step\'s GEMMs (DeepPlay kernel, rates from the GEMM table above)');
+  L.push('');
+  L.push('| GEMM (M x K x N) | products per step | MFLOP per step | GFLOP/s | % of peak | ms per step at that rate |');
+  L.push('|---|---|---|---|---|---|');
+  let totalMflop = 0;
+  let totalMs = 0;
+  let totalAtPeak = 0;
+  let headMs = 0;
+  let headAtPeak = 0;
+  for (const g of gemmRows) {
+    const calls = g.attention_step.reduce((a, e) => a + e.forward_calls + e.backward_calls, 0);
+    const products = calls * g.batch;
+    const flops = 2 * g.m * g.k * g.n * products;
+    const ms = flops / (rate(g) * 1e6);
+    g.ms_per_attention_step = ms;
+    totalMflop += flops / 1e6;
+    totalMs += ms;
+    totalAtPeak += flops / (pk * 1e6);
+    if (g.batch > 1) {
+      headMs += ms;
+      headAtPeak += flops / (pk * 1e6);
+    }
+    L.push(`| ${g.name} (${g.m}x${g.k}x${g.n}) | ${calls}${g.batch > 1 ? ` x ${g.batch}` : ''} | ${(flops / 1e6).toFixed(2)} | ${fmt(rate(g), 1)} | ${g.kernel_pct_of_peak.toFixed(0)}% | ${ms.toFixed(3)} |`);
+  }
+  L.push(`| **all** | | **${totalMflop.toFixed(1)}** | ${(totalMflop / totalMs).toFixed(1)} | ${((100 * totalMflop) / totalMs / pk).toFixed(0)}% | **${totalMs.toFixed(3)}** (${share(totalMs)} of the step) |`);
+  L.push('');
+  L.push(`At the measured peak (${pk.toFixed(1)} GFLOP/s) every GEMM of the step would take ${totalAtPeak.toFixed(3)} ms, the per-head products ${headAtPeak.toFixed(3)} ms of it (at their measured rates: ${headMs.toFixed(3)} ms, ${share(headMs)} of the step).`);
+  L.push('');
+
+  // What limits the per-head products.
+  const heads = gemmRows.filter((g) => g.batch > 1);
+  const probe = Object.fromEntries(r.gemm.filter((g) => g.probe).map((g) => [g.probe, g]));
+  const nsPer = (g) => (2 * g.m * g.k * g.n) / rate(g); // ns per product
+  // The kernel's 4 x 8 register tiles (it computes C^T instead when that pads less).
+  const padded = (rows, cols) => Math.ceil(rows / 4) * 4 * Math.ceil(cols / 8) * 8;
+  const tiled = (g) => Math.min(padded(g.m, g.n), padded(g.n, g.m)) * g.k; // multiply-adds in whole tiles
+  const atPeakNs = (macs) => (2 * macs) / pk;
+  if (heads.length && probe['one tile'] && probe['whole, in place'] && probe['whole, packed'] && probe['edge, in place']) {
+    L.push('**The per-head products and the 70% target.** ' + heads.map((g) => {
+      const useful = g.m * g.k * g.n;
+      return `${g.name.replace(/^Attention lab: /, '')}: ${fmt(rate(g), 1)} GFLOP/s, ${g.kernel_pct_of_peak.toFixed(0)}% of peak, ${nsPer(g).toFixed(0)} ns per product ` +
+        `(${useful} multiply-adds; in the kernel\'s 4x8 register tiles ${tiled(g)}, so at most ${((100 * useful) / tiled(g)).toFixed(0)}% of peak even with nothing else to do; those tiles alone take ${atPeakNs(tiled(g)).toFixed(0)} ns at peak)`;
+    }).join('; ') + '.');
+    L.push('');
+    const one = probe['one tile'];
+    const oneFixed = nsPer(one) - atPeakNs(tiled(one));
+    const wholeIn = probe['whole, in place'];
+    const wholePacked = probe['whole, packed'];
+    const edge = probe['edge, in place'];
+    const per70 = (g) => (2 * g.m * g.k * g.n) / (0.7 * pk);
+    const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(0)}`;
+    const scores = heads.find((g) => g.trans_b);
+    L.push(`What limits them, measured with the probes (${one.batch} products per call, inner size ${one.k}): ` +
+      `one whole 4x8 tile per product takes ${nsPer(one).toFixed(0)} ns, of which ${atPeakNs(tiled(one)).toFixed(0)} ns is its arithmetic at peak: about ${oneFixed.toFixed(0)} ns per product is not multiply-adds (the product\'s setup in the batch loop, the tile\'s checks, storing C); ` +
+      `[${wholeIn.m}x${wholeIn.k}] · [${wholeIn.k}x${wholeIn.n}], whole tiles with B read in place, ${nsPer(wholeIn).toFixed(0)} ns; the same with B^T, which the kernel packs (transposing K into 8-column slivers, as Q K^T needs), ${nsPer(wholePacked).toFixed(0)} ns ` +
+      `(${signed(nsPer(wholePacked) - nsPer(wholeIn))} ns of packing); and the scores\' ${edge.m} x ${edge.n} with B in place ${nsPer(edge).toFixed(0)} ns, ${signed(nsPer(edge) - nsPer(wholeIn))} ns against ${wholeIn.m} x ${wholeIn.n} for fewer multiply-adds` +
+      (edge.n % 8 ? `: ${edge.n} columns are ${Math.floor(edge.n / 8)} whole 8-column sliver${edge.n >= 16 ? 's' : ''} and a ${edge.n % 8}-column one, which is packed and stored lane by lane. ` : '. ') +
+      `For 70% of peak a ${heads[0].m * heads[0].k * heads[0].n}-multiply-add product must take at most ${per70(heads[0]).toFixed(0)} ns in all. ` +
+      heads.filter((g, i) => heads.findIndex((x) => tiled(x) === tiled(g)) === i).map((g) => {
+        const left = per70(g) - atPeakNs(tiled(g));
+        const label = g.trans_b ? 'Q K^T' : 'A V and the gradients';
+        return left <= 0
+          ? `${label}: its tiles alone take ${atPeakNs(tiled(g)).toFixed(0)} ns at peak, more than that`
+          : `${label}: the tiles take ${atPeakNs(tiled(g)).toFixed(0)} ns at peak, leaving ${left.toFixed(0)} ns for everything else, ${left < oneFixed ? 'less' : 'no less'} than the ${oneFixed.toFixed(0)} ns one tile\'s setup and store take`;
+      }).join('; ') +
+      (heads.every((g) => per70(g) - atPeakNs(tiled(g)) < oneFixed)
+        ? '. With this kernel the target is out of reach at these sizes, even at its best. '
+        : '. ') +
+      `Reaching it needs a kernel for a batch of tiny products (four heads side by side in the f32x4 lanes, so 11 and 8 waste no lanes, with the interleaving of Q, K, V and the de-interleaving of C paid once per call), ` +
+      `and the gain is bounded by the per-head products\' share of the step: ${headMs.toFixed(3)} ms at the measured rates, ${headAtPeak.toFixed(3)} ms at peak, of a ${fmt(whole, 2)} ms step.`);
+    L.push('');
+  }
+}
+
 function readme(r) {
   const L = [];
   const m = r.machine;
@@ -806,7 +1132,8 @@ function readme(r) {
   L.push('"DeepPlay kernel" is `deepplay_core::kernels::gemm`, what the core\'s ops call: its own packed simd128 micro-kernel where that wins, matrixmultiply elsewhere; ' +
     '"ndarray" is `general_mat_mul` (matrixmultiply) on the same operands; "DeepPlay op" is the core\'s `Graph::matmul` / `matmul_bt` (the GEMM plus the op\'s allocation; – where no op takes that layout). ' +
     'Rows "per call" time `kernels::gemm_batched`, which `Graph::matmul` calls for a batch of matrices (attention runs every head of every sequence in one call); their ndarray columns are the same products one call each. ' +
-    'Rows marked † are layouts no op runs (the conv op multiplies per sample, so every "batch 32" conv layout is a comparison only), left out of the 70% target below.');
+    'Rows marked † are products no op runs at the labs\' defaults, comparisons only, left out of the 70% target below: every "batch 32" conv layout (the conv op multiplies per sample), ' +
+    'attention\'s heads one per call (the op runs all 128 in one), in_proj as one GEMM (the core narrows it into W_q, W_k, W_v and runs three), the probes, and the 16x16x16 heads (d 64, 4 heads over 16 tokens).');
   L.push('');
   L.push('| shape (M x K x N) | DeepPlay kernel, simd128 | % of peak | ndarray, simd128 | % of peak | kernel / ndarray | ndarray, no simd128 | ndarray simd speed-up | DeepPlay op, simd128 |');
   L.push('|---|---|---|---|---|---|---|---|---|');
@@ -817,12 +1144,7 @@ function readme(r) {
 
   sequencesSection(r, L);
 
-  L.push('## Transformer: DeepPlay training step (Adam), ms');
-  L.push('');
-  L.push('| model | params | ms per step |');
-  L.push('|---|---|---|');
-  L.push(`| Transformer: ${r.transformer.config} | ${r.transformer.params} | ${cell(r.transformer)} |`);
-  L.push('');
+  attentionSection(r, L);
 
   L.push('## Against the targets of the speed issue');
   L.push('');
@@ -869,7 +1191,7 @@ console.log(
     `ConvNetJS ${t.convnetjs.error ? 'failed' : fmt(t.convnetjs.median) + ' ms'}; ` +
     `TF.js cpu ${t.tfjs_cpu.error ? '–' : fmt(t.tfjs_cpu.median) + ' ms'}; TF.js wasm ${t.tfjs_wasm.error ? 'fails' : fmt(t.tfjs_wasm.median) + ' ms'}; ` +
     `inference b1/b256 ${fmt(results.inference.batch_1.deepplay.median, 3)}/${fmt(results.inference.batch_256.deepplay.median)} ms; ` +
-    `Transformer ${fmt(results.transformer.median)} ms; peak ${fmt(PEAK, 1)} GFLOP/s`
+    `Attention lab Transformer ${fmt(results.transformer.deepplay.median)} ms; peak ${fmt(PEAK, 1)} GFLOP/s`
 );
 const sq = results.sequences;
 const seqCell = (x) => (!x ? '–' : x.error ? 'fails' : `${fmt(x.median)} ms`);
