@@ -2,12 +2,14 @@
 //! seed gives the same sentences. Every batch is token ids `[N, L]`, row-major.
 //!
 //! - [`TokenTask::WhoDidWhat`]: a question token, then a sentence of a tiny
-//!   grammar, `who? the big dog quickly chased a cat` (padded to
-//!   [`SENTENCE_LENGTH`]). `who?` asks for the noun that acted, `whom?` for
-//!   the one acted on. Both nouns are in every sentence and the words are the
-//!   same either way round, so only their *order* says which is which: an
-//!   encoder without positional information sees a bag of words and can do
-//!   no better than pick one of the two nouns, 50%.
+//!   grammar, active (`who? the big dog quickly chased a cat`) or passive
+//!   (`who? a cat was chased by the big dog`), padded to [`SENTENCE_LENGTH`].
+//!   `who?` asks for the noun that acted, `whom?` for the one acted on. Both
+//!   nouns are in every sentence and the words are the same either way
+//!   round, so only their *order* says which is which, and the voice says
+//!   which way round to read it: an encoder without positional information
+//!   sees a bag of words and can do no better than pick one of the two
+//!   nouns, 50%.
 //! - [`TokenTask::Reverse`] and [`TokenTask::Sort`]: a string of digits; at
 //!   every position the answer is the digit at that position of the reversed
 //!   (or sorted) string. Both need to know where each digit is.
@@ -22,6 +24,12 @@ pub const NOUNS: [&str; 10] = [
     "dog", "cat", "bird", "fox", "horse", "mouse", "girl", "boy", "food", "ball",
 ];
 pub const VERBS: [&str; 8] = ["ate", "saw", "chased", "liked", "bit", "found", "pushed", "followed"];
+/// The same verbs' participles, for the passive voice (`was eaten by`).
+pub const PARTICIPLES: [&str; 8] = [
+    "eaten", "seen", "chased", "liked", "bitten", "found", "pushed", "followed",
+];
+/// The passive voice's own words.
+pub const PASSIVE: [&str; 2] = ["was", "by"];
 pub const ADJECTIVES: [&str; 8] = ["big", "small", "red", "old", "young", "happy", "lazy", "hungry"];
 pub const ADVERBS: [&str; 3] = ["quickly", "slowly", "often"];
 pub const DETERMINERS: [&str; 2] = ["the", "a"];
@@ -31,20 +39,30 @@ pub const QUESTIONS: [&str; 2] = ["who?", "whom?"];
 pub const PAD: &str = "<pad>";
 /// Up to two adjectives per noun.
 pub const MAX_ADJECTIVES: usize = 2;
-/// The question and the longest sentence: `who? the big red dog quickly
-/// chased the small old cat`.
-pub const SENTENCE_LENGTH: usize = 1 + 2 * (2 + MAX_ADJECTIVES) + 2;
+/// The question and the longest sentence: `who? the big red cat was
+/// quickly chased by the small old dog`.
+pub const SENTENCE_LENGTH: usize = 1 + 2 * (2 + MAX_ADJECTIVES) + 2 + PASSIVE.len();
 
 /// Digits in a reverse or sort string.
 pub const DIGITS: usize = 10;
 
 /// The who-did-what vocabulary in id order: pad, questions, determiners,
-/// nouns, verbs, adjectives, adverbs.
+/// nouns, verbs, adjectives, adverbs, the passive's words and the
+/// participles that differ from the past tense.
 pub fn vocabulary() -> Vec<&'static str> {
     let mut words = alloc::vec![PAD];
-    for group in [&QUESTIONS[..], &DETERMINERS, &NOUNS, &VERBS, &ADJECTIVES, &ADVERBS] {
+    for group in [
+        &QUESTIONS[..],
+        &DETERMINERS,
+        &NOUNS,
+        &VERBS,
+        &ADJECTIVES,
+        &ADVERBS,
+        &PASSIVE,
+    ] {
         words.extend_from_slice(group);
     }
+    words.extend(PARTICIPLES.iter().filter(|p| !VERBS.contains(p)));
     words
 }
 
@@ -198,19 +216,31 @@ fn sentence(rng: &mut Rng) -> (Vec<usize>, usize) {
         }
         ids.push(noun_id(noun));
     };
-    noun_phrase(&mut ids, agent, rng);
+    let passive = rng.below(2) == 1;
+    noun_phrase(&mut ids, if passive { patient } else { agent }, rng);
+    if passive {
+        ids.push(id("was"));
+    }
     if rng.below(2) == 1 {
         ids.push(id(ADVERBS[rng.below(ADVERBS.len())]));
     }
-    ids.push(id(VERBS[rng.below(VERBS.len())]));
-    noun_phrase(&mut ids, patient, rng);
+    let verb = rng.below(VERBS.len());
+    if passive {
+        ids.push(id(PARTICIPLES[verb]));
+        ids.push(id("by"));
+        noun_phrase(&mut ids, agent, rng);
+    } else {
+        ids.push(id(VERBS[verb]));
+        noun_phrase(&mut ids, patient, rng);
+    }
     ids.resize(SENTENCE_LENGTH, id(PAD));
     (ids, if question == 0 { agent } else { patient })
 }
 
 /// A sentence the visitor typed, as ids after `question` (0: who?, 1:
-/// whom?), padded; and the answer the grammar gives (the first noun acted
-/// on the second) when the sentence has exactly two nouns.
+/// whom?), padded; and the answer the grammar gives when the sentence has
+/// exactly two nouns: the first acted on the second, or the other way round
+/// when it says "was ... by".
 pub fn parse_sentence(text: &str, question: usize) -> Result<(Vec<usize>, Option<usize>), String> {
     let words: Vec<String> = text
         .split_whitespace()
@@ -250,7 +280,9 @@ pub fn parse_sentence(text: &str, question: usize) -> Result<(Vec<usize>, Option
     let mut ids = alloc::vec![word_id(QUESTIONS[question.min(1)]).unwrap_or(0)];
     ids.extend(words.iter().filter_map(|w| word_id(w)));
     let nouns: Vec<usize> = ids.iter().filter_map(|&i| noun_of(i)).collect();
-    let answer = (nouns.len() == 2 && nouns[0] != nouns[1]).then(|| nouns[question.min(1)]);
+    let passive = words.iter().any(|w| w == "was") && words.iter().any(|w| w == "by");
+    let agent_first = usize::from(passive);
+    let answer = (nouns.len() == 2 && nouns[0] != nouns[1]).then(|| nouns[question.min(1) ^ agent_first]);
     ids.resize(SENTENCE_LENGTH, word_id(PAD).unwrap_or(0));
     Ok((ids, answer))
 }
@@ -297,7 +329,7 @@ mod tests {
     fn sentences_hold_both_nouns_and_the_right_answer() {
         let batch = TokenTask::WhoDidWhat.generate(200, 0, &mut Rng::new(3));
         assert_eq!((batch.length, batch.targets.len()), (SENTENCE_LENGTH, 200));
-        let (mut who, mut lengths) = (0, alloc::collections::BTreeSet::new());
+        let (mut who, mut passive, mut lengths) = (0, 0, alloc::collections::BTreeSet::new());
         for i in 0..200 {
             let s = batch.sequence(i);
             let nouns: Vec<usize> = s.iter().filter_map(|&id| noun_of(id)).collect();
@@ -305,11 +337,19 @@ mod tests {
             assert_ne!(nouns[0], nouns[1]);
             let asks_who = s[0] == word_id("who?").unwrap();
             who += usize::from(asks_who);
-            assert_eq!(batch.targets[i], if asks_who { nouns[0] } else { nouns[1] });
+            let is_passive = s.contains(&word_id("by").unwrap());
+            passive += usize::from(is_passive);
+            let (agent, patient) = if is_passive {
+                (nouns[1], nouns[0])
+            } else {
+                (nouns[0], nouns[1])
+            };
+            assert_eq!(batch.targets[i], if asks_who { agent } else { patient });
             lengths.insert(s.iter().filter(|&&id| id != 0).count());
         }
-        // Both questions, and sentences of many lengths (positions vary).
+        // Both questions, both voices, and sentences of many lengths (positions vary).
         assert!((60..140).contains(&who), "{who}");
+        assert!((60..140).contains(&passive), "{passive}");
         assert!(lengths.len() >= 4, "{lengths:?}");
     }
 
@@ -324,6 +364,9 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!((a_answer, b_answer), (Some(0), Some(8)));
         assert_eq!(parse_sentence("the dog ate the food", 1).unwrap().1, Some(8));
+        // The passive turns the roles round.
+        assert_eq!(parse_sentence("the food was eaten by the dog", 0).unwrap().1, Some(0));
+        assert_eq!(parse_sentence("the food was eaten by the dog", 1).unwrap().1, Some(8));
     }
 
     #[test]
@@ -331,8 +374,8 @@ mod tests {
         let unknown = parse_sentence("the wolf ate the dog", 0).unwrap_err();
         assert!(unknown.contains("\"wolf\"") && unknown.contains("chased"), "{unknown}");
         assert!(parse_sentence("   ", 0).unwrap_err().contains("Type a sentence"));
-        let long = parse_sentence("the big red old dog quickly chased the small old young cat", 0).unwrap_err();
-        assert!(long.contains("at most 10"), "{long}");
+        let long = parse_sentence("the big red old dog was quickly chased by the small old young cat", 0).unwrap_err();
+        assert!(long.contains("at most 12"), "{long}");
         assert!(
             parse_sentence("who? dog", 0).is_err(),
             "question words come from the question"

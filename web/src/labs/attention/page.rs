@@ -35,12 +35,14 @@ fn default_config() -> AttentionConfig {
 /// Points kept of the loss curve.
 const HISTORY_CAPACITY: usize = 600;
 
-/// Sentences one click away: the pair that differs only in order first.
-const EXAMPLES: [&str; 4] = [
+/// Sentences one click away: the pair that differs only in order first,
+/// then the passive that turns the roles round again.
+const EXAMPLES: [&str; 5] = [
     "the dog ate the food",
     "the food ate the dog",
+    "the food was eaten by the dog",
     "a hungry cat quickly chased the small mouse",
-    "the old horse saw a happy girl",
+    "the old horse was seen by a happy girl",
 ];
 
 /// The question of a who-did-what probe: 0 asks who acted, 1 whom.
@@ -620,9 +622,9 @@ pub fn AttentionPage() -> impl IntoView {
                 <h1>"Attention: a small Transformer"</h1>
                 <p class="lede">
                     "\u{201c}The dog ate the food\u{201d} and \u{201c}the food ate the dog\u{201d} hold the same \
-                     words and mean different things. Train a Transformer to answer who did what, watch each \
-                     attention head learn where to look, then switch off positional encoding and see it lose \
-                     the plot."
+                     words and mean different things; \u{201c}the food was eaten by the dog\u{201d} turns them \
+                     round again. Train a Transformer to answer who did what, watch each attention head learn \
+                     where to look, then switch off positional encoding and see it lose the plot."
                 </p>
             </header>
             <ErrorBanner error=banner />

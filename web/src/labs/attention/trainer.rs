@@ -422,11 +422,11 @@ mod tests {
         let snapshot = trainer.snapshot(true, true);
         for l in 0..2 {
             let a = snapshot.tensor(&tensors::of(tensors::ATTENTION, l)).unwrap();
-            assert_eq!(a.shape, vec![4, 11, 11]);
+            assert_eq!(a.shape, vec![4, 13, 13]);
             let v = snapshot.tensor(&tensors::of(tensors::VALUES, l)).unwrap();
-            assert_eq!(v.shape, vec![4, 11, 8]);
+            assert_eq!(v.shape, vec![4, 13, 8]);
         }
-        assert_eq!(snapshot.tensor(tensors::POSITIONS).unwrap().shape, vec![11, 32]);
+        assert_eq!(snapshot.tensor(tensors::POSITIONS).unwrap().shape, vec![13, 32]);
         assert_eq!(snapshot.tensor(tensors::PROBABILITIES).unwrap().shape, vec![10]);
         assert!(snapshot.metric(metrics::ACCURACY).is_some());
         assert_eq!(snapshot.metric(metrics::CHANCE), Some(0.5));
