@@ -497,7 +497,7 @@ log('Attention lab training step, its phases and its breakdown: DeepPlay');
 results.transformer = {
   settings: {
     ...TF,
-    task: `who-did-what: a question token (who? / whom?) and a sentence of a tiny grammar, ${TF.length} tokens with padding, vocabulary ${TF.vocab}; the answer (one of ${TF.classes} nouns) is read at the question token only`,
+    task: `who-did-what: a question token (who? / whom?) and a sentence of a tiny grammar (active or passive), ${TF.length} tokens with padding, vocabulary ${TF.vocab}; the answer (one of ${TF.classes} nouns) is read at the question token only`,
     model: `the core's \`Transformer\`: embedding + sinusoidal positions, ${TF.layers} pre-norm encoder layers (self-attention with ${TF.heads} heads of width ${TF.d_model / TF.heads}, d_model ${TF.d_model}; MLP ${TF.d_model}-${TF.ff}-${TF.d_model} with ReLU), final LayerNorm, Linear(${TF.d_model} -> ${TF.classes}) at the first position; cross-entropy; Adam 0.003, gradient clipping at a global norm of 1; batch ${TF.batch}, the same batch every step; seed 1`,
     reps: R.tf,
   },

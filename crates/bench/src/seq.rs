@@ -1,11 +1,12 @@
 //! The Attention lab's training step, timed inside wasm: the core's own
-//! [`Transformer`] at the lab's defaults (the who-did-what task: 11 tokens,
-//! the answer read at the question token, 10 classes; d_model 32, 4 heads
-//! of width 8, 2 pre-norm layers, MLP width 64, sinusoidal positions; batch
-//! 32, Adam 0.003, weights from seed 1). `Transformer::train_step` is the
-//! step the lab's worker runs: forward, cross-entropy, backward, the
-//! batch's accuracy, clipping at a global gradient norm of 1, Adam. Here on
-//! one batch, made outside the timer.
+//! [`Transformer`] at the lab's defaults (the who-did-what task: sentences
+//! padded to `SENTENCE_LENGTH` tokens, the answer read at the question
+//! token, 10 classes; d_model 32, 4 heads of width 8, 2 pre-norm layers,
+//! MLP width 64, sinusoidal positions; batch 32, Adam 0.003, weights from
+//! seed 1). `Transformer::train_step` is the step the lab's worker runs:
+//! forward, cross-entropy, backward, the batch's accuracy, clipping at a
+//! global gradient norm of 1, Adam. Here on one batch, made outside the
+//! timer.
 //!
 //! The core has no profiler, so the step is also cut into parts by
 //! rebuilding it, as `recurrent.rs` does for the GRU: [`TransformerBench`]
