@@ -1,6 +1,7 @@
 // Screenshots of the release build for the README: the 2-D playground
 // mid-training on a desktop and on a phone, the index, and the CNN lab
-// after a few seconds of training (desktop and phone). `make screenshot`.
+// after a few seconds of training (desktop and phone), and the Attention lab
+// trained, on a passive sentence with one query row opened. `make screenshot`.
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,9 +17,17 @@ try {
     ["screenshot-index.png", { width: 1280, height: 800 }, false],
     ["screenshot-cnn.png", { width: 1400, height: 900 }, true],
     ["screenshot-cnn-phone.png", { width: 390, height: 844 }, true],
+    ["screenshot-attention.png", { width: 1400, height: 900 }, true],
   ];
   for (const [name, viewport, fullPage] of shots) {
-    const path = name === "screenshot-index.png" ? "/" : name.startsWith("screenshot-cnn") ? "/cnn" : "/playground";
+    const path =
+      name === "screenshot-index.png"
+        ? "/"
+        : name.startsWith("screenshot-cnn")
+          ? "/cnn"
+          : name.startsWith("screenshot-attention")
+            ? "/attention"
+            : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -47,6 +56,20 @@ try {
       const mapBox = await maps.boundingBox();
       await page.mouse.move(mapBox.x + 30, mapBox.y + 24);
       await page.waitForTimeout(300);
+      await page.evaluate(() => window.scrollTo(0, 0));
+    } else if (path === "/attention") {
+      // Trained, on a passive sentence, with one query row opened.
+      await byTestId(page, "train-toggle").click();
+      await waitFor("some training", async () => (await dataValue(page, "step-count")) > 500, 60000);
+      await byTestId(page, "train-toggle").click();
+      await byTestId(page, "sentence-input").fill("the food was eaten by the hungry dog");
+      await byTestId(page, "sentence-input").press("Enter");
+      await waitFor("the answer", async () => /dog/.test(await byTestId(page, "model-answer").textContent()));
+      const map = byTestId(page, "attention-map-1-1");
+      await map.scrollIntoViewIfNeeded();
+      await map.focus();
+      await page.keyboard.press("Home");
+      await byTestId(page, "query-detail").waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));
     } else {
       await byTestId(page, "lab-list").waitFor();
