@@ -49,6 +49,18 @@ crate::choice! {
     }
 }
 
+impl OptimizerChoice {
+    /// The optimizer this choice names, at `learning_rate` (what every
+    /// lab's trainer builds, and builds again when the choice changes).
+    pub fn build(self, learning_rate: f32) -> deepplay_core::optim::Optimizer {
+        use deepplay_core::optim::Optimizer;
+        match self {
+            OptimizerChoice::Adam => Optimizer::adam(learning_rate),
+            OptimizerChoice::Sgd => Optimizer::sgd(learning_rate, 0.9, 0.0),
+        }
+    }
+}
+
 crate::choice! {
     /// How fast the worker trains: flat out, or slowly enough to watch.
     pub enum SpeedChoice {

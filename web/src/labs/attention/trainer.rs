@@ -15,7 +15,7 @@ use super::protocol::{
 };
 use crate::worker::datasets::Datasets;
 use crate::worker::lab::{clock_ms, Applied, Lab, Losses};
-use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
+use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// A loss this many times a blind guess's (ln classes) means the run blew up.
 /// Clipping and layer norm keep the numbers finite even at a learning rate
@@ -35,12 +35,6 @@ pub fn task(choice: TaskChoice) -> TokenTask {
     }
 }
 
-fn optimizer(choice: OptimizerChoice, learning_rate: f32) -> Optimizer {
-    match choice {
-        OptimizerChoice::Adam => Optimizer::adam(learning_rate),
-        OptimizerChoice::Sgd => Optimizer::sgd(learning_rate, 0.9, 0.0),
-    }
-}
 
 pub fn model_config(s: &AttentionSettings) -> TransformerConfig {
     let t = task(s.task);
@@ -130,7 +124,7 @@ impl AttentionTrainer {
         let text = default_probe(settings.task, settings.digits);
         let (ids, answer) = parse_probe(&settings, &text, 0)?;
         Ok(Self {
-            optimizer: optimizer(settings.optimizer, settings.learning_rate),
+            optimizer: settings.optimizer.build(settings.learning_rate),
             settings,
             seed,
             rng,
@@ -276,7 +270,7 @@ impl AttentionTrainer {
         match hyper {
             Hyper::LearningRate(lr) => self.optimizer.set_lr(lr),
             // A new optimizer has no moments yet; the weights stay.
-            Hyper::Optimizer(choice) => self.optimizer = optimizer(choice, self.settings.learning_rate),
+            Hyper::Optimizer(choice) => self.optimizer = choice.build(self.settings.learning_rate),
             _ => {}
         }
         Ok(Applied::Live)
@@ -395,7 +389,7 @@ impl Lab for AttentionTrainer {
             }
         }
         self.model = model;
-        self.optimizer = optimizer(self.settings.optimizer, self.settings.learning_rate);
+        self.optimizer = self.settings.optimizer.build(self.settings.learning_rate);
         self.diverged = None;
         self.measure();
         Ok(())
@@ -405,6 +399,7 @@ impl Lab for AttentionTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::protocol::OptimizerChoice;
 
     fn small() -> AttentionSettings {
         AttentionSettings {

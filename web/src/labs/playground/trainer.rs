@@ -12,7 +12,7 @@ use ndarray::IxDyn;
 use super::protocol::{metrics, tensors, ActivationChoice, DatasetChoice, Hyper, PlaygroundProtocol, PlaygroundSettings};
 use crate::worker::datasets::Datasets;
 use crate::worker::lab::{Applied, Lab, Losses};
-use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
+use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// Points generated per class.
 pub const POINTS_PER_CLASS: usize = 150;
@@ -54,12 +54,6 @@ fn activation(choice: ActivationChoice) -> Activation {
     }
 }
 
-fn optimizer(choice: OptimizerChoice, learning_rate: f32) -> Optimizer {
-    match choice {
-        OptimizerChoice::Adam => Optimizer::adam(learning_rate),
-        OptimizerChoice::Sgd => Optimizer::sgd(learning_rate, 0.9, 0.0),
-    }
-}
 
 /// A `[n, 2]` tensor from points.
 fn points_tensor(points: &[[f32; 2]]) -> Tensor {
@@ -96,7 +90,7 @@ impl PlaygroundTrainer {
         let mut order: Vec<usize> = (0..dataset.points.len()).collect();
         rng.shuffle(&mut order);
         Ok(Self {
-            optimizer: optimizer(config.optimizer, config.learning_rate),
+            optimizer: config.optimizer.build(config.learning_rate),
             config,
             seed,
             rng,
@@ -161,7 +155,7 @@ impl PlaygroundTrainer {
             Hyper::Optimizer(choice) => {
                 // A new optimizer has no moments yet; the weights stay.
                 self.config.optimizer = choice;
-                self.optimizer = optimizer(choice, self.config.learning_rate);
+                self.optimizer = choice.build(self.config.learning_rate);
                 return Ok(Applied::Live);
             }
             Hyper::Dataset(d) => config.dataset = d,
@@ -351,6 +345,7 @@ impl Lab for PlaygroundTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::protocol::OptimizerChoice;
 
     fn settings(dataset: DatasetChoice) -> PlaygroundSettings {
         PlaygroundSettings {

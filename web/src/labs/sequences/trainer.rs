@@ -14,7 +14,7 @@ use super::protocol::{
 };
 use crate::worker::datasets::Datasets;
 use crate::worker::lab::{clock_ms, Applied, Lab, Losses};
-use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
+use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// How much of the newest step goes into the averaged gradient curves.
 const AVERAGE_WEIGHT: f32 = 0.1;
@@ -63,12 +63,6 @@ pub fn task(choice: TaskChoice) -> SequenceTask {
     }
 }
 
-fn optimizer(choice: OptimizerChoice, learning_rate: f32) -> Optimizer {
-    match choice {
-        OptimizerChoice::Adam => Optimizer::adam(learning_rate),
-        OptimizerChoice::Sgd => Optimizer::sgd(learning_rate, 0.9, 0.0),
-    }
-}
 
 /// The settings the core cannot check itself, with the message a visitor
 /// reads.
@@ -107,7 +101,7 @@ impl SequencesTrainer {
             let model = RecurrentNet::new(config, &mut rng).map_err(|e| e.to_string())?;
             columns.push(Column {
                 model,
-                optimizer: optimizer(settings.optimizer, settings.learning_rate),
+                optimizer: settings.optimizer.build(settings.learning_rate),
                 grad_norms: Vec::new(),
                 step_ms: 0.0,
                 total_ms: 0.0,
@@ -310,7 +304,7 @@ impl SequencesTrainer {
             Hyper::Optimizer(choice) => {
                 // A new optimizer has no moments yet; the weights stay.
                 for c in &mut self.columns {
-                    c.optimizer = optimizer(choice, self.settings.learning_rate);
+                    c.optimizer = choice.build(self.settings.learning_rate);
                 }
             }
             _ => {}
@@ -412,7 +406,7 @@ impl Lab for SequencesTrainer {
             .iter()
             .map(|c| Column {
                 model: c.model.clone(),
-                optimizer: optimizer(self.settings.optimizer, self.settings.learning_rate),
+                optimizer: self.settings.optimizer.build(self.settings.learning_rate),
                 grad_norms: c.grad_norms.clone(),
                 step_ms: c.step_ms,
                 total_ms: c.total_ms,
@@ -445,6 +439,7 @@ impl Lab for SequencesTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::protocol::OptimizerChoice;
 
     fn settings(length: usize) -> SequencesSettings {
         SequencesSettings {
