@@ -27,6 +27,19 @@ pub fn clock_ms() -> f64 {
     }
 }
 
+/// A trainer's check of a learning rate that reached it. The page lets a
+/// visitor try absurd rates and watch training diverge; only rates that mean
+/// nothing (zero, negative, not a number) are refused.
+pub fn check_learning_rate(learning_rate: f32) -> Result<(), String> {
+    if learning_rate > 0.0 && learning_rate.is_finite() {
+        Ok(())
+    } else {
+        Err(format!(
+            "The learning rate must be a positive number, got {learning_rate}."
+        ))
+    }
+}
+
 /// The losses of one training step, by name (`"loss"`, or `"rnn"` and
 /// `"gru"`...). Every step reports the same names in the same order.
 pub type Losses = Vec<(&'static str, f32)>;

@@ -14,7 +14,7 @@ use super::protocol::{
     TaskChoice, HELD_OUT,
 };
 use crate::worker::datasets::Datasets;
-use crate::worker::lab::{clock_ms, Applied, Lab, Losses};
+use crate::worker::lab::{check_learning_rate, clock_ms, Applied, Lab, Losses};
 use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// A loss this many times a blind guess's (ln classes) means the run blew up.
@@ -55,15 +55,14 @@ pub fn model_config(s: &AttentionSettings) -> TransformerConfig {
     }
 }
 
-/// The settings the core cannot check itself, with the message a visitor reads.
+/// The settings the core cannot check itself, with the message a visitor
+/// reads. The width, heads and layers (and heads dividing the width) are
+/// checked by `Transformer::new`, which builds nothing when they are wrong.
 fn validate(s: &AttentionSettings) -> Result<(), String> {
     let checks = [
         limits::DIGIT_LENGTH
             .check("attention", "digit string length", s.digits)
             .map(|_| ()),
-        limits::D_MODEL.check("attention", "model width", s.d_model).map(|_| ()),
-        limits::HEADS.check("attention", "heads", s.heads).map(|_| ()),
-        limits::LAYERS.check("attention", "layers", s.layers).map(|_| ()),
         limits::BATCH_SIZE
             .check("attention", "batch size", s.batch_size)
             .map(|_| ()),
@@ -72,19 +71,7 @@ fn validate(s: &AttentionSettings) -> Result<(), String> {
         .into_iter()
         .collect::<Result<(), _>>()
         .map_err(|e| e.to_string())?;
-    if !s.d_model.is_multiple_of(s.heads) {
-        return Err(format!(
-            "The model width ({}) must be a multiple of the number of heads ({}): each head works on width / heads features.",
-            s.d_model, s.heads
-        ));
-    }
-    if !(s.learning_rate > 0.0 && s.learning_rate.is_finite()) {
-        return Err(format!(
-            "The learning rate must be a positive number, got {}.",
-            s.learning_rate
-        ));
-    }
-    Ok(())
+    check_learning_rate(s.learning_rate)
 }
 
 /// The probe as ids, and its right answers (one, or one per position).

@@ -13,7 +13,7 @@ use super::protocol::{
     integers, metrics, tensors, Command, Hyper, SequencesProtocol, SequencesSettings, TaskChoice, HELD_OUT,
 };
 use crate::worker::datasets::Datasets;
-use crate::worker::lab::{clock_ms, Applied, Lab, Losses};
+use crate::worker::lab::{check_learning_rate, clock_ms, Applied, Lab, Losses};
 use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// How much of the newest step goes into the averaged gradient curves.
@@ -74,12 +74,7 @@ fn validate(s: &SequencesSettings) -> Result<(), String> {
         limits::CLIP_NORM.check("sequences", "clipping threshold", s.clip).map(|_| ()),
     ];
     checks.into_iter().collect::<Result<(), _>>().map_err(|e| e.to_string())?;
-    // The page lets a visitor try absurd rates and watch training diverge;
-    // only rates that mean nothing are refused.
-    if !(s.learning_rate > 0.0 && s.learning_rate.is_finite()) {
-        return Err(format!("The learning rate must be a positive number, got {}.", s.learning_rate));
-    }
-    Ok(())
+    check_learning_rate(s.learning_rate)
 }
 
 impl SequencesTrainer {
