@@ -25,6 +25,7 @@
 
 mod cnn;
 mod gemm;
+mod marks;
 mod peak;
 mod recurrent;
 mod seq;

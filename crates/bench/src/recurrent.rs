@@ -19,6 +19,7 @@
 //! are outside every part; the script reports the whole step next to the
 //! sum of the parts.
 
+use crate::marks::{mark, Log};
 use crate::{js_err, now_ms};
 use deepplay_core::data::sequences::{SequenceBatch, SequenceTarget, SequenceTask};
 use deepplay_core::layers::{Gru, GruConfig, Linear, LinearConfig};
@@ -102,36 +103,6 @@ impl GruReplica {
         p.extend(self.head.params_mut());
         p
     }
-}
-
-/// One marker's backward closure: its op kind, when it started and ended.
-#[derive(Clone, Copy)]
-struct Mark {
-    kind: usize,
-    start: f64,
-    end: f64,
-}
-
-type Log = Rc<RefCell<Vec<Mark>>>;
-
-/// An identity node after `v` that logs when its backward closure runs
-/// (nothing when `v` takes no gradient: no backward runs through it).
-fn mark(g: &mut Graph, v: Var, kind: usize, log: &Log) -> Var {
-    if !g.requires_grad(v) {
-        return v;
-    }
-    let value = g.buffers().copy(g.value(v));
-    let log = Rc::clone(log);
-    g.custom(&[v], value, move |args| {
-        let start = now_ms();
-        let grad = args.buffers.copy(args.grad);
-        log.borrow_mut().push(Mark {
-            kind,
-            start,
-            end: now_ms(),
-        });
-        vec![Some(grad)]
-    })
 }
 
 /// Runs graph ops one at a time: adds each call's time to its kind's
@@ -285,7 +256,7 @@ impl RecurrentBench {
         other[1] = marks.first().map_or(0.0, |m| m.start - start);
         for (i, m) in marks.iter().enumerate() {
             let next = marks.get(i + 1).map_or(end, |n| n.start);
-            backward[m.kind] += next - m.end;
+            backward[m.part] += next - m.end;
         }
         drop(marks);
         self.last_loss = g.value(loss).iter().next().copied().unwrap_or(f32::NAN);

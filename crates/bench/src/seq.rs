@@ -25,6 +25,7 @@
 //!   gradients into its inputs'). The markers' own copies are outside every
 //!   part; the script reports the whole step next to the sum of the parts.
 
+use crate::marks::{mark, Log};
 use crate::{js_err, now_ms};
 use deepplay_core::data::language::{TokenBatch, TokenTask};
 use deepplay_core::layers::{
@@ -212,36 +213,6 @@ impl Replica {
         p.extend(self.head.params_mut());
         p
     }
-}
-
-/// One marker's backward closure: its part, when it started and ended.
-#[derive(Clone, Copy)]
-struct Mark {
-    part: usize,
-    start: f64,
-    end: f64,
-}
-
-type Log = Rc<RefCell<Vec<Mark>>>;
-
-/// An identity node after `v` that logs when its backward closure runs
-/// (nothing when `v` takes no gradient: no backward runs through it).
-fn mark(g: &mut Graph, v: Var, part: usize, log: &Log) -> Var {
-    if !g.requires_grad(v) {
-        return v;
-    }
-    let value = g.buffers().copy(g.value(v));
-    let log = Rc::clone(log);
-    g.custom(&[v], value, move |args| {
-        let start = now_ms();
-        let grad = args.buffers.copy(args.grad);
-        log.borrow_mut().push(Mark {
-            part,
-            start,
-            end: now_ms(),
-        });
-        vec![Some(grad)]
-    })
 }
 
 /// Runs graph ops one at a time. Profiling, it adds each call's time to its
