@@ -5,7 +5,7 @@
 // reaches that fraction and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside } from "./harness.mjs";
 
 let app;
 
@@ -24,18 +24,6 @@ async function openCnn(viewport) {
   return opened;
 }
 
-/** Distinct colours over every canvas inside an element. */
-function coloursInside(page, id) {
-  return page.evaluate((testid) => {
-    const seen = new Set();
-    for (const canvas of document.querySelectorAll(`[data-testid="${testid}"] canvas`)) {
-      if (!canvas.width || !canvas.height) continue;
-      const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-      for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-    }
-    return seen.size;
-  }, id);
-}
 
 test("the CNN trains live on MNIST and shows kernels, feature maps and a prediction", async () => {
   const { page, context, problems } = await openCnn();

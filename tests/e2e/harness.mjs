@@ -92,6 +92,20 @@ export async function waitFor(what, predicate, timeoutMs = 20000) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
 }
 
+/** Distinct colours over every canvas inside an element (a chart's or a
+ * panel's frame, where the test id is not on the canvas itself). */
+export function coloursInside(page, id) {
+  return page.evaluate((testid) => {
+    const seen = new Set();
+    for (const canvas of document.querySelectorAll(`[data-testid="${testid}"] canvas`)) {
+      if (!canvas.width || !canvas.height) continue;
+      const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4 * 7) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    }
+    return seen.size;
+  }, id);
+}
+
 /** How many distinct colours the canvas shows (sampled on a grid). */
 export function distinctColours(page, id) {
   return page.evaluate((testid) => {
