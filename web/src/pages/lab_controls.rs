@@ -6,10 +6,10 @@ use std::marker::PhantomData;
 
 use leptos::prelude::*;
 
-use crate::components::{download, TrainControls};
+use crate::components::{download, SelectField, TrainControls};
 use crate::validate;
 use crate::worker::client::{worker_script, WorkerClient};
-use crate::worker::protocol::{decode, encode, Command, LabProtocol, Run, Snapshot, WorkerEvent};
+use crate::worker::protocol::{decode, encode, Command, LabProtocol, Run, Snapshot, SpeedChoice, WorkerEvent};
 
 /// A page's line to its lab's worker, typed by the lab's protocol so a page
 /// can only send what its trainer understands. `Copy`, for event handlers.
@@ -171,6 +171,29 @@ pub fn LabTrainControls(
             on_step=on_step
             on_reset=on_reset
             on_seed=on_seed
+        />
+    }
+}
+
+/// The speed select every lab's controls carry (`speed-select`): flat out,
+/// or slowly enough to watch.
+#[component]
+pub fn SpeedField(
+    #[prop(into)] speed: Signal<SpeedChoice>,
+    #[prop(into)] set_speed: Callback<SpeedChoice>,
+) -> impl IntoView {
+    view! {
+        <SelectField
+            id="speed"
+            label="Speed"
+            testid="speed-select"
+            options=SpeedChoice::options()
+            value=Signal::derive(move || speed.get().key())
+            on_change=move |key: String| {
+                if let Some(choice) = SpeedChoice::from_key(&key) {
+                    set_speed.run(choice);
+                }
+            }
         />
     }
 }

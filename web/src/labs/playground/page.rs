@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use super::protocol::{
     metrics, tensors, ActivationChoice, DatasetChoice, Hyper, PlaygroundProtocol, PlaygroundSettings, DEFAULT_SEED,
 };
-use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls};
+use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls, SpeedField};
 use crate::components::{
     loss_series, Dot, ErrorBanner, Heatmap, History, LineChart, SelectField, Stat, TextField, WeightsControls,
 };
@@ -263,8 +263,6 @@ pub fn PlaygroundPage() -> impl IntoView {
     let dataset_options = DatasetChoice::options();
     let activation_options = ActivationChoice::options();
     let optimizer_options = OptimizerChoice::options();
-    let speed_options = SpeedChoice::options();
-
     view! {
         <article class="page lab" data-testid="playground">
             <header class="lab-header">
@@ -285,18 +283,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                         on_export=move |_| send(Command::ExportWeights)
                         on_import=import_weights
                     />
-                    <SelectField
-                        id="speed"
-                        label="Speed"
-                        testid="speed-select"
-                        options=speed_options
-                        value=Signal::derive(move || config.get().speed.key())
-                        on_change=move |key: String| {
-                            if let Some(speed) = SpeedChoice::from_key(&key) {
-                                set_speed(speed);
-                            }
-                        }
-                    />
+                    <SpeedField speed=Signal::derive(move || config.get().speed) set_speed=set_speed />
                     <h2>"Data and model"</h2>
                     <div class="field-grid">
                         <SelectField

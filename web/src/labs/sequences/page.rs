@@ -14,7 +14,7 @@ use crate::components::{
     TimeHeatmap, TimeMatrix, TimeScale, WeightsControls,
 };
 use crate::draw::format_number;
-use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls};
+use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls, SpeedField};
 use crate::url_state;
 use crate::validate;
 use crate::worker::protocol::{Command, OptimizerChoice, Run, Snapshot, SpeedChoice};
@@ -494,18 +494,7 @@ pub fn SequencesPage() -> impl IntoView {
                     <h2 id="controls-title">"Train"</h2>
                     <LabTrainControls send=send running=running step=step loss=loss seed_text=seed_text seed_error=seed_error seed=current_seed set_seed=set_seed page_error=page_error />
                     <WeightsControls on_export=move |_| send(Command::ExportWeights) on_import=import_weights />
-                    <SelectField
-                        id="speed"
-                        label="Speed"
-                        testid="speed-select"
-                        options=SpeedChoice::options()
-                        value=Signal::derive(move || config.get().speed.key())
-                        on_change=move |key: String| {
-                            if let Some(speed) = SpeedChoice::from_key(&key) {
-                                set_speed(speed);
-                            }
-                        }
-                    />
+                    <SpeedField speed=Signal::derive(move || config.get().speed) set_speed=set_speed />
                     <h2>"Task and models"</h2>
                     <div class="field-grid">
                         <SelectField
