@@ -668,6 +668,45 @@ results.seconds = (Date.now() - started) / 1000;
 
 // ---------------------------------------------------------------- report
 
+/**
+ * A step cut into parts, as a table: each part's forward and backward time,
+ * its share of the whole step and what its GEMMs take at the measured rates
+ * (`gemmOf(part, phase)` gives { mflop, ms }); then the parts that are not
+ * graph ops, the sums, the overhead and the whole step (`stepName`). Both
+ * breakdowns (GRU, Transformer) are written by it. Returns every part with
+ * its total.
+ */
+function breakdownTable(L, b, whole, gemmOf, stepName) {
+  const share = (ms) => `${((100 * ms) / whole).toFixed(1)}%`;
+  const byName = Object.fromEntries(b.parts.map((p) => [p.name, p]));
+  const kinds = b.parts.filter((p) => p.name.startsWith('forward: ')).map((p) => p.name.slice('forward: '.length));
+  const others = b.parts.filter((p) => !p.name.startsWith('forward: ') && !p.name.startsWith('backward: '));
+  L.push('| part | forward, ms | backward, ms | total, ms | share of step | GEMM MFLOP | GEMM alone, ms |');
+  L.push('|---|---|---|---|---|---|---|');
+  const rows = [];
+  for (const k of kinds) {
+    const f = byName[`forward: ${k}`].median;
+    const bw = byName[`backward: ${k}`].median;
+    const gf = gemmOf(k, 'forward');
+    const gb = gemmOf(k, 'backward');
+    const mflop = gf.mflop + gb.mflop;
+    const gms = gf.ms + gb.ms;
+    rows.push({ name: k, total: f + bw });
+    L.push(`| ${k} | ${fmt(f, 3)} | ${fmt(bw, 3)} | ${fmt(f + bw, 3)} | ${share(f + bw)} | ${mflop ? mflop.toFixed(2) : ''} | ${mflop ? `${gms.toFixed(3)} (${((100 * gms) / (f + bw)).toFixed(0)}% of the part)` : ''} |`);
+  }
+  for (const p of others) {
+    rows.push({ name: p.name, total: p.median });
+    L.push(`| ${p.name} | | | ${fmt(p.median, 3)} | ${share(p.median)} | | |`);
+  }
+  const fwdSum = kinds.reduce((a, k) => a + byName[`forward: ${k}`].median, 0);
+  const bwdSum = kinds.reduce((a, k) => a + byName[`backward: ${k}`].median, 0);
+  L.push(`| all graph ops | ${fmt(fwdSum, 3)} | ${fmt(bwdSum, 3)} | ${fmt(fwdSum + bwdSum, 3)} | ${share(fwdSum + bwdSum)} | | |`);
+  L.push(`| sum of the parts (their medians) | | | ${fmt(b.sum_of_parts, 3)} | ${share(b.sum_of_parts)} | | |`);
+  L.push(`| overhead (whole step − parts) | | | ${fmt(b.overhead, 3)} | ${share(b.overhead)} | | |`);
+  L.push(`| **whole \`${stepName}\`** | | | **${fmt(whole, 3)}** | 100% | | |`);
+  return rows;
+}
+
 /** How the GRU step is cut (kept here so --readme-only rewrites it too). */
 function gruBreakdownNote() {
   return (
@@ -726,36 +765,12 @@ function sequencesSection(r, L) {
     return { mflop, ms };
   };
   const byName = Object.fromEntries(b.parts.map((p) => [p.name, p]));
-  const kinds = b.parts.filter((p) => p.name.startsWith('forward: ')).map((p) => p.name.slice('forward: '.length));
-  const others = b.parts.filter((p) => !p.name.startsWith('forward: ') && !p.name.startsWith('backward: '));
   L.push('## Where the GRU step goes');
   L.push('');
   L.push(`The core has no profiler; the step is cut by op kind: ${gruBreakdownNote()}.`);
   L.push('"GEMM alone" is what the kind\'s matrix products would take at the rates this run measured for their shapes (next table).');
   L.push('');
-  L.push('| part | forward, ms | backward, ms | total, ms | share of step | GEMM MFLOP | GEMM alone, ms |');
-  L.push('|---|---|---|---|---|---|---|');
-  const rows = [];
-  for (const k of kinds) {
-    const f = byName[`forward: ${k}`].median;
-    const bw = byName[`backward: ${k}`].median;
-    const gf = gemmOf(k, 'forward');
-    const gb = gemmOf(k, 'backward');
-    const mflop = gf.mflop + gb.mflop;
-    const gms = gf.ms + gb.ms;
-    rows.push({ name: k, total: f + bw });
-    L.push(`| ${k} | ${fmt(f, 3)} | ${fmt(bw, 3)} | ${fmt(f + bw, 3)} | ${((100 * (f + bw)) / whole).toFixed(1)}% | ${mflop ? mflop.toFixed(2) : ''} | ${mflop ? `${gms.toFixed(3)} (${((100 * gms) / (f + bw)).toFixed(0)}% of the part)` : ''} |`);
-  }
-  for (const p of others) {
-    rows.push({ name: p.name, total: p.median });
-    L.push(`| ${p.name} | | | ${fmt(p.median, 3)} | ${((100 * p.median) / whole).toFixed(1)}% | | |`);
-  }
-  const fwdSum = kinds.reduce((a, k) => a + byName[`forward: ${k}`].median, 0);
-  const bwdSum = kinds.reduce((a, k) => a + byName[`backward: ${k}`].median, 0);
-  L.push(`| all graph ops | ${fmt(fwdSum, 3)} | ${fmt(bwdSum, 3)} | ${fmt(fwdSum + bwdSum, 3)} | ${((100 * (fwdSum + bwdSum)) / whole).toFixed(1)}% | | |`);
-  L.push(`| sum of the parts (their medians) | | | ${fmt(b.sum_of_parts, 3)} | ${((100 * b.sum_of_parts) / whole).toFixed(1)}% | | |`);
-  L.push(`| overhead (whole step − parts) | | | ${fmt(b.overhead, 3)} | ${((100 * b.overhead) / whole).toFixed(1)}% | | |`);
-  L.push(`| **whole \`RecurrentNet::train_step\`** | | | **${fmt(whole, 3)}** | 100% | | |`);
+  const rows = breakdownTable(L, b, whole, gemmOf, 'RecurrentNet::train_step');
   L.push('');
   const top = [...rows].sort((a, c) => c.total - a.total).slice(0, 3);
   L.push(`Largest parts: ${top.map((p) => `${p.name} (${fmt(p.total, 2)} ms, ${((100 * p.total) / whole).toFixed(0)}%)`).join(', ')}.`);
@@ -905,24 +920,7 @@ function attentionSection(r, L) {
   const total = (k) => byName[`forward: ${k}`].median + byName[`backward: ${k}`].median;
   L.push('By part ("GEMM alone": what the part\'s matrix products take at the rates this run measured for their shapes, next tables):');
   L.push('');
-  L.push('| part | forward, ms | backward, ms | total, ms | share of step | GEMM MFLOP | GEMM alone, ms |');
-  L.push('|---|---|---|---|---|---|---|');
-  for (const k of kinds) {
-    const f = byName[`forward: ${k}`].median;
-    const bw = byName[`backward: ${k}`].median;
-    const gf = gemmOf(k, 'forward');
-    const gb = gemmOf(k, 'backward');
-    const mflop = gf.mflop + gb.mflop;
-    const gms = gf.ms + gb.ms;
-    L.push(`| ${k} | ${fmt(f, 3)} | ${fmt(bw, 3)} | ${fmt(f + bw, 3)} | ${share(f + bw)} | ${mflop ? mflop.toFixed(2) : ''} | ${mflop ? `${gms.toFixed(3)} (${((100 * gms) / (f + bw)).toFixed(0)}% of the part)` : ''} |`);
-  }
-  for (const p of others) L.push(`| ${p.name} | | | ${fmt(p.median, 3)} | ${share(p.median)} | | |`);
-  const fwdSum = kinds.reduce((a, k) => a + byName[`forward: ${k}`].median, 0);
-  const bwdSum = kinds.reduce((a, k) => a + byName[`backward: ${k}`].median, 0);
-  L.push(`| all graph ops | ${fmt(fwdSum, 3)} | ${fmt(bwdSum, 3)} | ${fmt(fwdSum + bwdSum, 3)} | ${share(fwdSum + bwdSum)} | | |`);
-  L.push(`| sum of the parts (their medians) | | | ${fmt(b.sum_of_parts, 3)} | ${share(b.sum_of_parts)} | | |`);
-  L.push(`| overhead (whole step − parts) | | | ${fmt(b.overhead, 3)} | ${share(b.overhead)} | | |`);
-  L.push(`| **whole \`Transformer::train_step\`** | | | **${fmt(whole, 3)}** | 100% | | |`);
+  breakdownTable(L, b, whole, gemmOf, 'Transformer::train_step');
   L.push('');
 
   // The same parts grouped as the speed issue names them.
