@@ -179,6 +179,25 @@ pub const LAYERS: Range<usize> = Range::closed(1, 3);
 /// legible on a phone up to 16 tokens.
 pub const DIGIT_LENGTH: Range<usize> = Range::closed(2, 16);
 
+/// Timesteps of the Diffusion lab's schedule, 10 to 1000: fewer cannot take
+/// data to noise in small steps; 1000 is DDPM's own, and sampling then takes
+/// 1000 network calls per picture.
+pub const DIFFUSION_STEPS: Range<usize> = Range::closed(10, 1000);
+
+/// Steps of a DDIM sampler, 2 to 1000 (and at most the schedule's steps).
+pub const DDIM_STEPS: Range<usize> = Range::closed(2, 1000);
+
+/// DDIM's eta, 0 to 1: 0 samples deterministically, 1 adds DDPM's noise.
+pub const DDIM_ETA: Range<f32> = Range::closed(0.0, 1.0);
+
+/// Units per hidden layer of the diffusion denoiser, 8 to 256: a 2-D
+/// distribution needs more than a classifier's boundary, and at 256 a step
+/// already takes tens of milliseconds in the browser.
+pub const DENOISER_WIDTH: Range<usize> = Range::closed(8, 256);
+
+/// Hidden layers of the diffusion denoiser, 1 to 4.
+pub const DENOISER_LAYERS: Range<usize> = Range::closed(1, 4);
+
 /// Seed, 0 to 2^53 - 1: the largest whole number a JavaScript number (and so
 /// a URL that passes through one) holds exactly. The core's [`crate::Rng`]
 /// takes any u64; the page keeps seeds it can round-trip.

@@ -1,7 +1,8 @@
-//! Data the labs train on: generated 2-D datasets, generated sequences, token tasks and MNIST.
+//! Data the labs train on: generated 2-D datasets, 2-D point clouds, generated sequences, token tasks and MNIST.
 
 pub mod gzip;
 pub mod language;
 pub mod mnist;
+pub mod points;
 pub mod sequences;
 pub mod synthetic;

@@ -2,6 +2,7 @@
 
 pub mod cnn;
 pub mod cnn_trainer;
+pub mod denoiser;
 pub mod mlp;
 pub mod recurrent;
 pub mod transformer;
