@@ -66,6 +66,7 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_CNN_TARGET=0.98 node --test --test-name-pattern="long run" cnn.test.mjs
 	cd tests/e2e && DEEPPLAY_SEQ_TARGET=0.95 node --test --test-name-pattern="long run" sequences.test.mjs
 	cd tests/e2e && DEEPPLAY_ATTENTION_TARGET=0.99 node --test --test-name-pattern="long run" attention.test.mjs
+	cd tests/e2e && DEEPPLAY_DIFFUSION_TARGET=60 node --test --test-name-pattern="long run" diffusion.test.mjs
 
 # Download size of the code dist/ serves (every .wasm and .js, gzip -9):
 # fails at 500 KB (500,000 bytes) or more. Not part of `make test`.

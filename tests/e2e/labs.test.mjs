@@ -25,6 +25,7 @@ test("every lab's page has its own document title", async () => {
     ["/cnn", /Convolutional network/],
     ["/sequences", /Sequences/],
     ["/attention", /Attention/],
+    ["/diffusion", /Diffusion/],
     ["/gan", /GAN/],
     ["/detection", /Object detection/],
   ]) {
@@ -36,7 +37,7 @@ test("every lab's page has its own document title", async () => {
     assert.deepEqual(problems, []);
     await context.close();
   }
-  assert.equal(titles.size, 7, "no two pages share a title");
+  assert.equal(titles.size, 8, "no two pages share a title");
 });
 
 test("the dice draws a fresh seed, puts it in the URL and restarts the run", async () => {

@@ -150,6 +150,31 @@ pub fn layers(text: &str) -> Result<usize, String> {
 }
 
 /// Hidden sizes as the fields and URLs write them: `16,16`.
+pub fn diffusion_steps(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::DIFFUSION_STEPS).map_err(|e| format!("Timesteps T: {e}"))
+}
+
+/// DDIM's steps: within their limits and at most the schedule's T.
+pub fn ddim_steps(text: &str, steps: usize) -> Result<usize, String> {
+    let v = integer_in(text, limits::DDIM_STEPS).map_err(|e| format!("DDIM steps: {e}"))?;
+    if v > steps {
+        return Err(format!("DDIM steps: at most T ({steps}), got {v}"));
+    }
+    Ok(v)
+}
+
+pub fn eta(text: &str) -> Result<f32, String> {
+    float_in(text, limits::DDIM_ETA).map_err(|e| format!("Eta: {e}"))
+}
+
+pub fn denoiser_width(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::DENOISER_WIDTH).map_err(|e| format!("Width: {e}"))
+}
+
+pub fn denoiser_layers(text: &str) -> Result<usize, String> {
+    integer_in(text, limits::DENOISER_LAYERS).map_err(|e| format!("Hidden layers: {e}"))
+}
+
 pub fn format_hidden(sizes: &[usize]) -> String {
     sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
 }

@@ -7,6 +7,7 @@ pub mod draw_pad;
 pub mod heatmap;
 pub mod image_grid;
 pub mod line_chart;
+pub mod point_cloud;
 pub mod time_heatmap;
 pub mod weights;
 
@@ -16,5 +17,6 @@ pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
 pub use line_chart::{loss_series, named_loss_series, palette_color, History, LineChart, Series, PALETTE};
+pub use point_cloud::PointCloud;
 pub use time_heatmap::{TimeHeatmap, TimeMatrix, TimeScale};
 pub use weights::{download, WeightsControls};

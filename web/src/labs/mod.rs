@@ -78,19 +78,12 @@ labs! {
     cnn::Cnn,
     sequences::Sequences,
     attention::Attention,
+    diffusion::Diffusion,
 }
 
 /// Labs whose folder does not exist yet: their route says what is coming.
 /// A lab's entry moves from here to the registry when it is built.
 pub const UPCOMING: &[LabInfo] = &[
-    LabInfo {
-        slug: "diffusion",
-        title: "Diffusion",
-        short_title: "Diffusion",
-        model: "DDPM with a small denoiser",
-        summary: "Noise a point cloud or a digit step by step, then watch the model undo it: \
-                  the schedule, each denoising step, and fresh samples.",
-    },
     LabInfo {
         slug: "gan",
         title: "GAN",

@@ -106,6 +106,14 @@ pub trait Lab: Sized + 'static {
     /// visitor's Pause waits for it. `now_ms` is the worker's clock.
     fn background(&mut self, _now_ms: f64) {}
 
+    /// Whether [`Lab::background`] has work that must finish even while
+    /// training is paused (the Diffusion lab's sampling, started by a
+    /// button): the runtime then keeps calling it, slice by slice, so that
+    /// commands (Pause, Start, a new setting) still get through between calls.
+    fn has_pending_work(&self) -> bool {
+        false
+    }
+
     /// Called when training stops (pause) and after a build: bring what
     /// the page shows up to date with the current weights.
     fn settle(&mut self) {}
@@ -126,6 +134,7 @@ pub trait DynLab {
     fn set_hyper(&mut self, hyper: &[u8]) -> Result<Applied, String>;
     fn command(&mut self, command: &[u8]) -> Result<Option<Vec<u8>>, String>;
     fn background(&mut self, now_ms: f64);
+    fn has_pending_work(&self) -> bool;
     fn settle(&mut self);
     /// The current settings from a new seed.
     fn reset(&mut self, seed: u64, data: &Datasets) -> Result<(), String>;
@@ -152,6 +161,9 @@ impl<L: Lab> DynLab for L {
     }
     fn background(&mut self, now_ms: f64) {
         Lab::background(self, now_ms)
+    }
+    fn has_pending_work(&self) -> bool {
+        Lab::has_pending_work(self)
     }
     fn settle(&mut self) {
         Lab::settle(self)

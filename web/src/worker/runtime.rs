@@ -179,6 +179,8 @@ impl<H: Host> Runtime<H> {
                     Ok(None) => self.send_snapshot(true, false),
                     Err(message) => self.host.post(WorkerEvent::Notice(message)),
                 }
+                // Work the command started (a sampling) goes on while paused.
+                self.schedule_slice();
             }
             Command::ExportWeights => {
                 let result = match &self.lab {
@@ -420,8 +422,13 @@ impl<H: Host> Runtime<H> {
         }));
     }
 
+    /// Whether the lab has background work to finish while paused.
+    fn pending_work(&self) -> bool {
+        self.lab.as_ref().is_some_and(|lab| lab.has_pending_work())
+    }
+
     fn schedule_slice(&mut self) {
-        if !self.running || self.slice_scheduled {
+        if !(self.running || self.pending_work()) || self.slice_scheduled {
             return;
         }
         self.slice_scheduled = true;
@@ -435,11 +442,29 @@ impl<H: Host> Runtime<H> {
         }
     }
 
+    /// While paused: a little of the lab's pending background work, then
+    /// the next slice, or (when it is done) a snapshot with its results.
+    fn idle_slice(&mut self) {
+        if !self.pending_work() {
+            return;
+        }
+        let now = self.host.now_ms();
+        if let Some(lab) = &mut self.lab {
+            lab.background(now);
+        }
+        if self.pending_work() {
+            self.schedule_slice();
+        } else {
+            self.send_snapshot(true, false);
+        }
+    }
+
     /// One slice of training.
     pub fn run_slice(&mut self) {
         self.slice_scheduled = false;
         if !self.running || self.lab.is_none() {
             self.running = false;
+            self.idle_slice();
             return;
         }
         let start = self.host.now_ms();
@@ -766,6 +791,8 @@ mod tests {
         settings: CounterSettings,
         seed: u64,
         step: u64,
+        /// Background calls left of the work a command started.
+        pending: u32,
     }
 
     #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -796,6 +823,7 @@ mod tests {
                 settings,
                 seed,
                 step: 0,
+                pending: 0,
             })
         }
         fn settings(&self) -> &CounterSettings {
@@ -813,15 +841,22 @@ mod tests {
         }
         fn snapshot(&mut self, _heavy: bool, _fresh_run: bool) -> Snapshot {
             Snapshot {
-                integers: vec![("seed".into(), self.seed)],
+                integers: vec![("seed".into(), self.seed), ("pending".into(), self.pending as u64)],
                 ..Snapshot::default()
             }
+        }
+        fn background(&mut self, _now_ms: f64) {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        fn has_pending_work(&self) -> bool {
+            self.pending > 0
         }
         fn set_hyper(&mut self, fail_at: u64) -> Result<Applied, String> {
             self.settings.fail_at = fail_at;
             Ok(Applied::Live)
         }
         fn command(&mut self, _: ()) -> Result<Option<u64>, String> {
+            self.pending = 3;
             Ok(Some(self.step))
         }
         fn export_weights(&self) -> Result<(String, Vec<u8>), String> {
@@ -894,6 +929,27 @@ mod tests {
         rt.handle(configure(1000, 7));
         assert_eq!(host.loads.borrow().len(), 1);
         assert_eq!(host.last_snapshot().integer("seed"), Some(7));
+    }
+
+    #[test]
+    fn background_work_a_command_starts_finishes_while_paused_and_then_reports() {
+        let (mut rt, host) = runtime();
+        rt.dataset_loaded(DatasetId::Mnist, Ok(mnist()));
+        rt.handle(configure(1_000_000, 1));
+        let before = host.slices.get();
+        rt.handle(Command::Lab(encode(&())));
+        assert_eq!(host.slices.get(), before + 1, "a slice is scheduled for the work");
+        for left in [2u64, 1] {
+            rt.run_slice();
+            assert_eq!(host.slices.get(), before + 1 + (3 - left) as u32, "and another");
+        }
+        rt.run_slice();
+        let done = host.last_snapshot();
+        assert_eq!(done.integer("pending"), Some(0), "the results are sent");
+        assert!(!done.running && done.step == 0, "nothing trained");
+        let scheduled = host.slices.get();
+        rt.run_slice();
+        assert_eq!(host.slices.get(), scheduled, "no work, no more slices");
     }
 
     #[test]

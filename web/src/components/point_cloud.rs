@@ -1,0 +1,161 @@
+//! A square scatter of 2-D points over [-extent, extent]^2: the Diffusion
+//! lab's data, its noised copies and its samples, with faint reference
+//! points under them, optional arrows from each point, and (for drawing a
+//! dataset) clicks and drags reported in data units.
+
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::canvas::{prepare, use_element_size};
+use crate::draw::{data_to_pixel, Rgb};
+
+/// Arrows are drawn for every this-many-th point, so that they stay legible.
+const ARROW_STRIDE: usize = 3;
+
+/// Where a pointer event falls, in data units (y up), if inside the canvas.
+fn event_point(ev: &web_sys::PointerEvent, extent: f32) -> Option<[f32; 2]> {
+    let canvas: web_sys::Element = ev.target()?.dyn_into().ok()?;
+    let rect = canvas.get_bounding_client_rect();
+    if rect.width() < 1.0 || rect.height() < 1.0 {
+        return None;
+    }
+    let fx = (f64::from(ev.client_x()) - rect.left()) / rect.width();
+    let fy = (f64::from(ev.client_y()) - rect.top()) / rect.height();
+    let to_data = |f: f64| ((2.0 * f - 1.0) * f64::from(extent)) as f32;
+    let point = [to_data(fx), -to_data(fy)];
+    point.iter().all(|v| v.abs() <= extent).then_some(point)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn paint(
+    canvas: &web_sys::HtmlCanvasElement,
+    size: (f64, f64),
+    extent: f32,
+    points: &[f32],
+    color: Rgb,
+    reference: &[f32],
+    arrows: &[f32],
+    arrow_scale: f32,
+) {
+    let (width, height) = size;
+    let Some(ctx) = prepare(canvas, width, height) else {
+        return;
+    };
+    ctx.set_fill_style_str("#f7f8fb");
+    ctx.fill_rect(0.0, 0.0, width, height);
+    // Axes through the origin and the unit circle (one standard deviation
+    // of the noise), so that scale reads at a glance.
+    let px = |x: f32| data_to_pixel(x, extent, width, false);
+    let py = |y: f32| data_to_pixel(y, extent, height, true);
+    ctx.set_stroke_style_str("#dde1ea");
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(px(0.0), 0.0);
+    ctx.line_to(px(0.0), height);
+    ctx.move_to(0.0, py(0.0));
+    ctx.line_to(width, py(0.0));
+    ctx.stroke();
+    ctx.begin_path();
+    let _ = ctx.arc(px(0.0), py(0.0), px(1.0) - px(0.0), 0.0, std::f64::consts::TAU);
+    ctx.stroke();
+
+    let radius = (width / 160.0).clamp(1.2, 2.6);
+    let dots = |data: &[f32], style: &str| {
+        ctx.set_fill_style_str(style);
+        ctx.begin_path();
+        for p in data.chunks_exact(2) {
+            if p[0].is_finite() && p[1].is_finite() {
+                let (x, y) = (px(p[0]), py(p[1]));
+                ctx.move_to(x + radius, y);
+                let _ = ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU);
+            }
+        }
+        ctx.fill();
+    };
+    dots(reference, "rgba(120,128,145,0.35)");
+    if !arrows.is_empty() {
+        ctx.set_stroke_style_str("rgba(213,94,0,0.55)");
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        for (p, a) in points.chunks_exact(2).zip(arrows.chunks_exact(2)).step_by(ARROW_STRIDE) {
+            let (x0, y0) = (p[0], p[1]);
+            let (x1, y1) = (x0 + arrow_scale * a[0], y0 + arrow_scale * a[1]);
+            if [x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
+                ctx.move_to(px(x0), py(y0));
+                ctx.line_to(px(x1), py(y1));
+            }
+        }
+        ctx.stroke();
+    }
+    let [r, g, b] = color;
+    dots(points, &format!("rgba({r},{g},{b},0.8)"));
+}
+
+/// The points `points` (flat `[x0, y0, x1, y1, ..]`) over faint
+/// `reference` points; `arrows` (same layout as `points`) are drawn from
+/// each point, times `arrow_scale`. With `on_draw`, pressing and dragging
+/// on the canvas reports points in data units.
+#[component]
+pub fn PointCloud(
+    #[prop(into)] points: Signal<Vec<f32>>,
+    #[prop(optional, into)] reference: Option<Signal<Vec<f32>>>,
+    #[prop(optional, into)] arrows: Option<Signal<Vec<f32>>>,
+    #[prop(default = 0.0)] arrow_scale: f32,
+    #[prop(default = [41, 128, 185])] color: Rgb,
+    /// The data range shown on both axes: [-extent, extent].
+    extent: f32,
+    /// The `data-testid` of the canvas.
+    testid: &'static str,
+    /// What it shows, for screen readers.
+    #[prop(into)]
+    label: Signal<String>,
+    #[prop(optional, into)] on_draw: Option<Callback<[f32; 2]>>,
+) -> impl IntoView {
+    let frame = NodeRef::<html::Div>::new();
+    let canvas = NodeRef::<html::Canvas>::new();
+    let size = use_element_size(frame);
+    Effect::new(move |_| {
+        let size = size.get();
+        let Some(canvas) = canvas.get() else {
+            return;
+        };
+        let reference = reference.map(|r| r.get()).unwrap_or_default();
+        let arrows = arrows.map(|a| a.get()).unwrap_or_default();
+        points.with(|p| paint(&canvas, size, extent, p, color, &reference, &arrows, arrow_scale));
+    });
+    let drawing = StoredValue::new(false);
+    let report = move |ev: &web_sys::PointerEvent| {
+        if let (Some(callback), Some(point)) = (on_draw, event_point(ev, extent)) {
+            callback.run(point);
+        }
+    };
+    let on_down = move |ev: web_sys::PointerEvent| {
+        if on_draw.is_some() {
+            ev.prevent_default();
+            drawing.set_value(true);
+            report(&ev);
+        }
+    };
+    let on_move = move |ev: web_sys::PointerEvent| {
+        if drawing.get_value() {
+            report(&ev);
+        }
+    };
+    let on_up = move |_: web_sys::PointerEvent| drawing.set_value(false);
+    view! {
+        <div class="point-cloud-frame" class:drawable=on_draw.is_some() node_ref=frame>
+            <canvas
+                node_ref=canvas
+                data-testid=testid
+                role="img"
+                aria-label=label
+                data-points=move || points.with(|p| p.len() / 2)
+                on:pointerdown=on_down
+                on:pointermove=on_move
+                on:pointerup=on_up
+                on:pointerleave=on_up
+            ></canvas>
+        </div>
+    }
+}
