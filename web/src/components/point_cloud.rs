@@ -74,9 +74,12 @@ fn paint(
         ctx.fill();
     };
     dots(reference, "rgba(120,128,145,0.35)");
+    let [r, g, b] = color;
+    dots(points, &format!("rgba({r},{g},{b},0.8)"));
+    // Over the points, so that they show where the crowd is pushed.
     if !arrows.is_empty() {
-        ctx.set_stroke_style_str("rgba(213,94,0,0.55)");
-        ctx.set_line_width(1.0);
+        ctx.set_stroke_style_str("rgba(213,94,0,0.85)");
+        ctx.set_line_width(1.3);
         ctx.begin_path();
         for (p, a) in points.chunks_exact(2).zip(arrows.chunks_exact(2)).step_by(ARROW_STRIDE) {
             let (x0, y0) = (p[0], p[1]);
@@ -88,8 +91,6 @@ fn paint(
         }
         ctx.stroke();
     }
-    let [r, g, b] = color;
-    dots(points, &format!("rgba({r},{g},{b},0.8)"));
 }
 
 /// The points `points` (flat `[x0, y0, x1, y1, ..]`) over faint

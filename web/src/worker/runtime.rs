@@ -272,6 +272,8 @@ impl<H: Host> Runtime<H> {
                     lab.settle();
                 }
                 self.send_snapshot(true, true);
+                // Work the new run started (a first sampling) goes on.
+                self.schedule_slice();
             }
             Err(message) => {
                 self.lab = None;

@@ -486,8 +486,9 @@ pub fn DiffusionPage() -> impl IntoView {
         let (noise, perfect) = (noise_quality.get()?, data_quality.get()?);
         let at = sampled_at.get().unwrap_or(0);
         Some(if at == 0 {
-            "Before any training the network's noise guesses are random, so the reverse process only shrinks \
-             the noise into a blob. Press Start and watch the samples find the data."
+            "Before any training the network's noise guesses are random. Each reverse step divides by \
+             \u{221a}(1 \u{2212} \u{3b2}\u{209c}) to undo the shrinking the forward process did, so without the right noise to \
+             take out the points fly off the chart. Press Start and watch the samples find the data."
                 .to_string()
         } else if q < perfect + 0.5 * (noise - perfect) * 0.3 {
             format!(
@@ -805,10 +806,10 @@ pub fn DiffusionPage() -> impl IntoView {
                 <section class="panel samples-panel" aria-labelledby="samples-title">
                     <h2 id="samples-title">"Noise to data: the reverse process"</h2>
                     <div class="sample-actions">
-                        <button type="button" class="primary" data-testid="sample-button" on:click=sample_now>
+                        <button type="button" class="button primary" data-testid="sample-button" on:click=sample_now>
                             "Draw new samples"
                         </button>
-                        <button type="button" data-testid="play-button" on:click=play disabled=move || frame_count.get() < 2>
+                        <button type="button" class="button" data-testid="play-button" on:click=play disabled=move || frame_count.get() < 2>
                             "\u{25b6} Play from noise"
                         </button>
                         <span class="note" aria-live="polite">
@@ -941,10 +942,10 @@ pub fn DiffusionPage() -> impl IntoView {
                         />
                         <p class="note" data-testid="drawing-count">{drawing_message}</p>
                         <div class="sample-actions">
-                            <button type="button" class="primary" data-testid="use-drawing" on:click=use_drawing>
+                            <button type="button" class="button primary" data-testid="use-drawing" on:click=use_drawing>
                                 "Train on these points"
                             </button>
-                            <button type="button" data-testid="clear-drawing" on:click=move |_| drawing.set(Vec::new())>
+                            <button type="button" class="button" data-testid="clear-drawing" on:click=move |_| drawing.set(Vec::new())>
                                 "Clear"
                             </button>
                         </div>
