@@ -547,6 +547,45 @@ results.transformer.deepplay_nosimd = await attempt('deepplay_nosimd transformer
 });
 cnn.free();
 
+// ---------------------------------------------------------------- Diffusion lab
+
+// The lab's defaults: the core's PointDenoiser on the ring of 8 Gaussians,
+// T = 100 (linear schedule), 3 hidden layers of 64 (ReLU), batch 256, Adam
+// 0.002, seed 1; one batch of clean points made outside the timer (timesteps
+// and noise are drawn inside the step, as in the lab). Then the time to draw
+// 64 samples through all 100 steps of DDPM's sampler.
+log('Diffusion lab training step, its phases, and sampling: DeepPlay');
+results.diffusion = await attempt('deepplay diffusion', async () => {
+  const d = dp.DiffusionBench.lab_default();
+  d.train_step();
+  const lossFirst = d.last_loss();
+  let lossAfter = NaN;
+  const steps = [];
+  const phases = [];
+  for (let i = 0; i < R.tf[0] + R.tf[1]; i++) {
+    steps.push(d.train_step());
+    lossAfter = d.last_loss();
+    phases.push(d.phases());
+  }
+  const timed = phases.slice(R.tf[0]);
+  const names = dp.DiffusionBench.phase_names();
+  const out = {
+    settings: {
+      data: 'ring of 8 Gaussians (radius 2, std 0.1)',
+      model: 'the core\'s `PointDenoiser`: MLP on [x (2), sinusoidal(t) (32)] -> 64 -> 64 -> 64 -> 2 with ReLU; noise-prediction MSE; Adam 0.002',
+      steps_T: 100,
+      batch: 256,
+      reps: R.tf,
+    },
+    deepplay: { params: d.num_params(), ...summary(steps.slice(R.tf[0])), loss_first: lossFirst, loss_after: lossAfter },
+    phases: names.map((name, j) => ({ name, ...summary(timed.map((x) => x[j])) })),
+    sample_64: await measure(() => d.sample(64), R.dp),
+    sample_1000: await measure(() => d.sample(1000), smoke ? [0, 1] : [1, 5]),
+  };
+  d.free();
+  return out;
+});
+
 // ---------------------------------------------------------------- Sequences lab
 
 // The lab's defaults: first-symbol task, length 40, batch 32, hidden 32,
@@ -844,6 +883,41 @@ function attentionBreakdownNote() {
     'for the backward, an identity node after each op records when the backward pass reaches it, so the time between two of them is the backward of one op ' +
     '(with adding its gradients into its inputs\'); overhead = the whole `train_step` minus the sum of the parts (about 500 timer calls and the markers\' copies lengthen the parts, so it can be negative)'
   );
+}
+
+/** The Diffusion lab's step, its phases and its sampling. */
+function diffusionSection(r, L) {
+  const d = r.diffusion;
+  L.push('## Diffusion lab training step and sampling');
+  L.push('');
+  if (!d || d.error || !d.deepplay) {
+    L.push(`Not measured in this run${d?.error ? `: \`${d.error}\`` : ''}.`);
+    L.push('');
+    return;
+  }
+  const st = d.settings;
+  const whole = d.deepplay.median;
+  L.push(`Data: ${st.data}; model: ${st.model}; ${d.deepplay.params} parameters; T = ${st.steps_T}, batch ${st.batch}. ` +
+    `DeepPlay runs the core's own \`PointDenoiser::train_step\`, what the lab's worker runs. ${st.reps[1]} repetitions after ${st.reps[0]}, each a whole step then the replica's step in phases.`);
+  L.push('');
+  L.push('| | ms |');
+  L.push('|---|---|');
+  L.push(`| **training step** (loss ${fmt(d.deepplay.loss_first, 3)} → ${fmt(d.deepplay.loss_after, 3)}) | ${cell(d.deepplay, 3)} |`);
+  L.push(`| draw 64 samples through all ${st.steps_T} steps (DDPM) | ${cell(d.sample_64, 2)} |`);
+  L.push(`| draw 1000 samples (what the lab draws) | ${cell(d.sample_1000, 1)} |`);
+  L.push('');
+  L.push('The step in phases (a replica of the step with a timer around each part):');
+  L.push('');
+  L.push('| phase | ms | share of step |');
+  L.push('|---|---|---|');
+  let sum = 0;
+  for (const p of d.phases) {
+    sum += p.median;
+    L.push(`| ${p.name} | ${fmt(p.median, 4)} | ${((100 * p.median) / whole).toFixed(1)}% |`);
+  }
+  L.push(`| sum of the phases | ${fmt(sum, 4)} | ${((100 * sum) / whole).toFixed(1)}% |`);
+  L.push(`| **whole \`PointDenoiser::train_step\`** | **${fmt(whole, 4)}** | 100% |`);
+  L.push('');
 }
 
 /** The Attention lab's tables: the step, its phases, its parts, its GEMMs
@@ -1145,6 +1219,7 @@ function readme(r) {
   sequencesSection(r, L);
 
   attentionSection(r, L);
+  diffusionSection(r, L);
 
   L.push('## Against the targets of the speed issue');
   L.push('');

@@ -22,8 +22,12 @@
 //!   `Transformer` at the lab's defaults, its phases (forward, backward,
 //!   update) and the step cut by part (attention's projections, per-head
 //!   products, softmax, layer norms, MLP, ...).
+//! - [`DiffusionBench`]: the Diffusion lab's training step (the core's
+//!   `PointDenoiser` at the lab's defaults), its phases, and the time to
+//!   draw samples through every step of DDPM's sampler.
 
 mod cnn;
+mod diffusion;
 mod gemm;
 mod marks;
 mod peak;
@@ -31,6 +35,7 @@ mod recurrent;
 mod seq;
 
 pub use cnn::CnnBench;
+pub use diffusion::DiffusionBench;
 pub use gemm::Gemm;
 pub use peak::peak_gflops;
 pub use recurrent::RecurrentBench;
