@@ -51,3 +51,52 @@ test("labs not built yet say so, reached by link and by address", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("links navigate without reloading, mark the current page, and Back and Forward restore each page with its query", async () => {
+  const { page, context, problems } = await openPage(app, "/playground?seed=42");
+  await byTestId(page, "playground").waitFor();
+  // Survives client-side navigation only: a page load would drop it.
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+  const nav = (href) => page.locator(`nav[aria-label="Main"] a[href="${href}"]`);
+  const current = async () =>
+    page.locator('.site-header a[aria-current="page"]').evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+  assert.deepEqual(await current(), ["/playground"]);
+  assert.equal(await byTestId(page, "seed-input").inputValue(), "42");
+
+  await nav("/cnn").click();
+  await byTestId(page, "cnn-lab").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/cnn");
+  assert.match(await page.title(), /Convolutional network/);
+  assert.deepEqual(await current(), ["/cnn"]);
+
+  // The brand and "Labs" both lead to the index, and both are marked there.
+  await page.locator(".site-header a.brand").click();
+  await byTestId(page, "lab-list").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/");
+  assert.deepEqual(await current(), ["/", "/"]);
+
+  // A card on the index is a plain link: it navigates in place too.
+  await byTestId(page, "lab-link-sequences").click();
+  await byTestId(page, "sequences").waitFor();
+  assert.deepEqual(await current(), ["/sequences"]);
+
+  await page.goBack();
+  await byTestId(page, "lab-list").waitFor();
+  await page.goBack();
+  await byTestId(page, "cnn-lab").waitFor();
+  assert.match(await page.title(), /Convolutional network/);
+  await page.goBack();
+  await byTestId(page, "playground").waitFor();
+  assert.equal(new URL(page.url()).searchParams.get("seed"), "42");
+  assert.equal(await byTestId(page, "seed-input").inputValue(), "42", "the query is read again");
+  assert.deepEqual(await current(), ["/playground"]);
+  await page.goForward();
+  await byTestId(page, "cnn-lab").waitFor();
+  assert.deepEqual(await current(), ["/cnn"]);
+
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, "no page load on the way");
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,12 +1,13 @@
 //! The app shell and its routes: `/` is the index; `/:lab` is a lab's page,
 //! found in the registry ([`crate::labs`]), which also makes the navigation.
+//! [`crate::router`] follows the address.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
 
 use crate::labs::LIVE;
-use crate::pages::{index::IndexPage, lab_route::set_document_title, lab_route::LabRoute, not_found::NotFound};
+use crate::pages::index::IndexPage;
+use crate::pages::lab_route::{not_found, set_document_title, LabRoute};
+use crate::router::{self, Route};
 
 /// The index, with the site's own title.
 #[component]
@@ -15,40 +16,43 @@ fn Home() -> impl IntoView {
     view! { <IndexPage /> }
 }
 
-/// A link to every live lab (inside the router: links resolve through it).
-#[component]
-fn LabLinks() -> impl IntoView {
-    LIVE.iter()
-        .map(|lab| view! { <A href=format!("/{}", lab.slug)>{lab.short_title}</A> })
-        .collect_view()
-}
-
 #[component]
 pub fn App() -> impl IntoView {
+    let path = router::start();
+    // `aria-current="page"` on the links to the page shown (the style sheet
+    // marks them): the index's only on `/`, a lab's on its route.
+    let current =
+        move |href: String, exact: bool| move || router::is_current(&path.read(), &href, exact).then_some("page");
+    let lab_links = LIVE
+        .iter()
+        .map(|lab| {
+            let href = format!("/{}", lab.slug);
+            view! { <a href=href.clone() aria-current=current(href, false)>{lab.short_title}</a> }
+        })
+        .collect_view();
+    let route = Memo::new(move |_| router::route(&path.read()));
+    let page = move || match route.get() {
+        Route::Index => view! { <Home /> }.into_any(),
+        Route::Lab(slug) => view! { <LabRoute slug /> }.into_any(),
+        Route::NotFound => not_found(),
+    };
     view! {
-        <Router>
-            <header class="site-header">
-                <A href="/" exact=true {..} class="brand">
-                    <span class="brand-mark" aria-hidden="true"></span>
-                    "DeepPlay"
-                </A>
-                <nav aria-label="Main">
-                    <A href="/" exact=true>"Labs"</A>
-                    <LabLinks />
-                </nav>
-            </header>
-            <main id="main">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Home />
-                    <Route path=path!("/:lab") view=LabRoute />
-                </Routes>
-            </main>
-            <footer class="site-footer">
-                <p>
-                    "DeepPlay trains every model in your browser, on your own CPU, with Rust \
-                     compiled to WebAssembly. Nothing you do here leaves your machine."
-                </p>
-            </footer>
-        </Router>
+        <header class="site-header">
+            <a href="/" class="brand" aria-current=current("/".into(), true)>
+                <span class="brand-mark" aria-hidden="true"></span>
+                "DeepPlay"
+            </a>
+            <nav aria-label="Main">
+                <a href="/" aria-current=current("/".into(), true)>"Labs"</a>
+                {lab_links}
+            </nav>
+        </header>
+        <main id="main">{page}</main>
+        <footer class="site-footer">
+            <p>
+                "DeepPlay trains every model in your browser, on your own CPU, with Rust \
+                 compiled to WebAssembly. Nothing you do here leaves your machine."
+            </p>
+        </footer>
     }
 }

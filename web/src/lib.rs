@@ -11,6 +11,7 @@ pub mod components;
 pub mod draw;
 pub mod labs;
 pub mod pages;
+pub mod router;
 pub mod url_state;
 pub mod validate;
 pub mod worker;

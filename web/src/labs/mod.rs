@@ -126,6 +126,7 @@ pub fn document_title(info: &LabInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::datasets::DatasetId;
 
     #[test]
     fn every_design_route_is_listed_once() {
@@ -185,6 +186,22 @@ mod tests {
         assert!(only::<cnn::Cnn>("cnn").is_some());
         assert!(only::<cnn::Cnn>("playground").is_none());
         assert!(only::<playground::Playground>("playground").is_some());
+    }
+
+    /// Only the factory of a lab that lists a dataset carries the fetch, so
+    /// the other labs' workers do not link it (nor gunzip).
+    #[test]
+    fn only_labs_with_datasets_carry_the_fetch() {
+        for info in LIVE {
+            let factory = worker_lab(info.slug).unwrap();
+            let listed = factory.datasets.map(|needs| needs.ids.to_vec()).unwrap_or_default();
+            let expected = if info.slug == "cnn" {
+                vec![DatasetId::Mnist]
+            } else {
+                vec![]
+            };
+            assert_eq!(listed, expected, "{}", info.slug);
+        }
     }
 
     #[test]

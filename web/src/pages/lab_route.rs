@@ -3,7 +3,6 @@
 //! Sets the document title, so tabs and history tell labs apart.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use super::coming_soon::ComingSoon;
 use super::not_found::NotFound;
@@ -17,24 +16,22 @@ pub fn set_document_title(title: &str) {
 }
 
 #[component]
-pub fn LabRoute() -> impl IntoView {
-    let params = use_params_map();
-    let slug = Memo::new(move |_| params.with(|p| p.get("lab").unwrap_or_default()));
-    move || {
-        let slug = slug.get();
-        match labs::find(&slug) {
-            Some((info, live)) => {
-                set_document_title(&labs::document_title(info));
-                if live {
-                    labs::page(&slug).unwrap_or_else(|| view! { <NotFound /> }.into_any())
-                } else {
-                    view! { <ComingSoon info=*info /> }.into_any()
-                }
-            }
-            None => {
-                set_document_title("Page not found \u{b7} DeepPlay");
-                view! { <NotFound /> }.into_any()
+pub fn LabRoute(slug: String) -> impl IntoView {
+    match labs::find(&slug) {
+        Some((info, live)) => {
+            set_document_title(&labs::document_title(info));
+            if live {
+                labs::page(&slug).unwrap_or_else(|| view! { <NotFound /> }.into_any())
+            } else {
+                view! { <ComingSoon info=*info /> }.into_any()
             }
         }
+        None => not_found(),
     }
+}
+
+/// The page of an address with nothing at it, titled so.
+pub fn not_found() -> AnyView {
+    set_document_title("Page not found \u{b7} DeepPlay");
+    view! { <NotFound /> }.into_any()
 }

@@ -6,6 +6,19 @@ use std::rc::Rc;
 
 use deepplay_core::data::mnist::Mnist;
 
+/// Starts fetching a dataset; the runtime hears back through
+/// `dataset_progress` and `dataset_loaded`. In the browser it is the
+/// `fetch` and gunzip of [`super::runtime`]; a lab's [`DatasetNeeds`] carries
+/// it, so only the workers of labs that list a dataset link that code.
+pub type Fetch = fn(DatasetId);
+
+/// The datasets a lab lists, and how its worker fetches them.
+#[derive(Clone, Copy)]
+pub struct DatasetNeeds {
+    pub ids: &'static [DatasetId],
+    pub fetch: Fetch,
+}
+
 /// A dataset the worker knows how to fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatasetId {

@@ -12,7 +12,7 @@
 //! [`Runtime`] is plain Rust over a [`Host`] (clock, messages, scheduling,
 //! fetching), so it is tested natively; [`start`] runs it in the browser.
 
-use super::datasets::{Dataset, DatasetId, Datasets};
+use super::datasets::{Dataset, DatasetId, Datasets, Fetch};
 use super::lab::{Applied, DynLab, LabFactory, Losses};
 use super::protocol::{
     Command, LossSeries, Snapshot, SpeedChoice, Status, WorkerEvent, HEAVY_TENSOR_INTERVAL_MS, SNAPSHOT_INTERVAL_MS,
@@ -26,9 +26,10 @@ pub trait Host {
     /// Runs [`Runtime::run_slice`] soon: at once (`None`), or after about
     /// `delay_ms` (a speed limit leaves nothing to do for a while).
     fn schedule_slice(&self, delay_ms: Option<i32>) -> Result<(), String>;
-    /// Starts fetching a dataset; the host reports back through
-    /// [`Runtime::dataset_progress`] and [`Runtime::dataset_loaded`].
-    fn load(&self, id: DatasetId);
+    /// Starts fetching a dataset with `fetch`, which the lab's factory
+    /// carries; it reports back through [`Runtime::dataset_progress`] and
+    /// [`Runtime::dataset_loaded`].
+    fn load(&self, id: DatasetId, fetch: Fetch);
     fn log_error(&self, message: &str);
 }
 
@@ -226,13 +227,11 @@ impl<H: Host> Runtime<H> {
             self.send_error(message);
             return;
         };
-        let missing: Vec<DatasetId> = factory
+        // The lab's datasets, if one is still missing.
+        let needs = factory
             .datasets
-            .iter()
-            .copied()
-            .filter(|&id| !self.datasets.has(id))
-            .collect();
-        if missing.is_empty() {
+            .filter(|needs| needs.ids.iter().any(|&id| !self.datasets.has(id)));
+        let Some(needs) = needs else {
             let result = (factory.build)(&configured.settings, configured.seed, &self.datasets);
             match result {
                 Ok(lab) => {
@@ -248,12 +247,12 @@ impl<H: Host> Runtime<H> {
                 Err(message) => self.after_build(Err(message)),
             }
             return;
-        }
+        };
         self.lab = None;
-        for id in missing {
-            if !self.loading.iter().any(|&(l, _)| l == id) {
+        for &id in needs.ids {
+            if !self.datasets.has(id) && !self.loading.iter().any(|&(l, _)| l == id) {
                 self.loading.push((id, 0.0));
-                self.host.load(id);
+                self.host.load(id, needs.fetch);
             }
         }
         self.send_status();
@@ -512,6 +511,13 @@ impl<H: Host> Runtime<H> {
 #[cfg(target_arch = "wasm32")]
 pub use browser::start;
 
+/// How a worker fetches a dataset: in the browser, `fetch` and gunzip.
+/// Natively nothing is fetched: tests hand the runtime its datasets.
+#[cfg(target_arch = "wasm32")]
+pub const FETCH: Fetch = browser::fetch;
+#[cfg(not(target_arch = "wasm32"))]
+pub const FETCH: Fetch = |_| {};
+
 /// The runtime in a dedicated worker: `postMessage`, a `MessageChannel`
 /// for zero-delay slices (unlike `setTimeout(0)`, not clamped to 4 ms),
 /// `setTimeout` under a speed limit, and `fetch` for datasets.
@@ -524,7 +530,7 @@ mod browser {
     use wasm_bindgen::JsCast;
     use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-    use super::{DatasetId, Host, LabFactory, Runtime};
+    use super::{DatasetId, Fetch, Host, LabFactory, Runtime};
     use crate::worker::protocol::{decode_command, encode_event, WorkerEvent};
 
     pub struct WorkerHost {
@@ -591,17 +597,22 @@ mod browser {
             .map_err(|e| format!("{e:?}"))
         }
 
-        fn load(&self, id: DatasetId) {
-            let scope = self.scope.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let result = fetch_dataset(&scope, id).await;
-                with_runtime(|runtime| runtime.dataset_loaded(id, result));
-            });
+        fn load(&self, id: DatasetId, fetch: Fetch) {
+            fetch(id);
         }
 
         fn log_error(&self, message: &str) {
             log_error(message);
         }
+    }
+
+    /// [`super::FETCH`]: fetches `id` and hands it to the runtime.
+    pub fn fetch(id: DatasetId) {
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = fetch_dataset(&scope, id).await;
+            with_runtime(|runtime| runtime.dataset_loaded(id, result));
+        });
     }
 
     fn failed(url: &str, what: &str) -> String {
@@ -752,7 +763,7 @@ mod tests {
             self.slices.set(self.slices.get() + 1);
             Ok(())
         }
-        fn load(&self, id: DatasetId) {
+        fn load(&self, id: DatasetId, _fetch: Fetch) {
             self.loads.borrow_mut().push(id);
         }
         fn log_error(&self, message: &str) {
