@@ -1,7 +1,9 @@
 // Screenshots of the release build for the README: the 2-D playground
 // mid-training on a desktop and on a phone, the index, and the CNN lab
 // after a few seconds of training (desktop and phone), and the Attention lab
-// trained, on a passive sentence with one query row opened. `make screenshot`.
+// trained, on a passive sentence with one query row opened, and the
+// Diffusion lab trained, its samples over the data. `make screenshot`
+// (`SHOTS=diffusion make screenshot`: only the names containing "diffusion").
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,8 @@ try {
     ["screenshot-cnn.png", { width: 1400, height: 900 }, true],
     ["screenshot-cnn-phone.png", { width: 390, height: 844 }, true],
     ["screenshot-attention.png", { width: 1400, height: 900 }, true],
-  ];
+    ["screenshot-diffusion.png", { width: 1400, height: 900 }, false],
+  ].filter(([name]) => !process.env.SHOTS || name.includes(process.env.SHOTS));
   for (const [name, viewport, fullPage] of shots) {
     const path =
       name === "screenshot-index.png"
@@ -27,7 +30,9 @@ try {
           ? "/cnn"
           : name.startsWith("screenshot-attention")
             ? "/attention"
-            : "/playground";
+            : name.startsWith("screenshot-diffusion")
+              ? "/diffusion"
+              : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -71,6 +76,16 @@ try {
       await page.keyboard.press("Home");
       await byTestId(page, "query-detail").waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));
+    } else if (path === "/diffusion") {
+      // Trained for a while; fresh samples, shown half-way from noise.
+      await byTestId(page, "train-toggle").click();
+      await waitFor("some training", async () => (await dataValue(page, "step-count")) > 8000, 90000);
+      await byTestId(page, "train-toggle").click();
+      await byTestId(page, "sample-button").click();
+      await page.waitForTimeout(300);
+      await waitFor("the samples", async () => !/Sampling/.test(await page.locator(".sample-actions").first().textContent()), 30000);
+      await byTestId(page, "denoise-scrubber").fill("85");
+      await page.waitForTimeout(300);
     } else {
       await byTestId(page, "lab-list").waitFor();
     }

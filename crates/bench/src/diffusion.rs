@@ -17,7 +17,7 @@
 
 use crate::{js_err, now_ms};
 use deepplay_core::data::points::PointCloud;
-use deepplay_core::ddpm::{timestep_embedding, DdpmSchedule, ReverseProcess, ScheduleKind};
+use deepplay_core::ddpm::{DdpmSchedule, ReverseProcess, ScheduleKind};
 use deepplay_core::layers::Activation;
 use deepplay_core::models::denoiser::{DenoiserConfig, PointDenoiser, TIME_FEATURES};
 use deepplay_core::optim::Optimizer;
@@ -38,7 +38,7 @@ pub const LAB_BATCH: usize = 256;
 /// The parts [`DiffusionBench::phases`] times, in order.
 pub const PHASES: [&str; 7] = [
     "timesteps and noise drawn, q_sample",
-    "timestep embedding (sinusoids) and concat with x",
+    "timestep embedding (rows of the cached sinusoid table) and concat with x",
     "forward: linear layers",
     "forward: activations",
     "loss (mean squared error)",
@@ -113,7 +113,7 @@ impl DiffusionBench {
         let noise = g.constant(Tensor::from_shape_vec(IxDyn(&[n, 2]), noise).expect("sized"));
         let x_t = self.schedule.q_sample(&mut g, x0, noise, &t)?;
         lap(0, &mut times);
-        let embedding: Vec<f32> = t.iter().flat_map(|&s| timestep_embedding(s, TIME_FEATURES)).collect();
+        let embedding = self.replica.embed(&t);
         let embedding = g.constant(Tensor::from_shape_vec(IxDyn(&[n, TIME_FEATURES]), embedding).expect("sized"));
         let mut h = g.concat(&[x_t, embedding], 1)?;
         lap(1, &mut times);

@@ -102,7 +102,7 @@ impl PointDenoiser {
     }
 
     /// The embeddings of timesteps `t`, [N * TIME_FEATURES], from the cache.
-    fn embed(&self, t: &[usize]) -> Vec<f32> {
+    pub fn embed(&self, t: &[usize]) -> Vec<f32> {
         let mut table = self.embeddings.borrow_mut();
         let needed = t.iter().max().map_or(0, |&m| m + 1);
         for s in table.len() / TIME_FEATURES..needed {
