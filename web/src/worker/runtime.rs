@@ -97,6 +97,13 @@ impl<H: Host> Runtime<H> {
     }
 
     pub fn handle(&mut self, command: Command) {
+        self.dispatch(command);
+        // Work any command may have started (a sampling after new weights,
+        // a new sampler) goes on, slice by slice, even while paused.
+        self.schedule_slice();
+    }
+
+    fn dispatch(&mut self, command: Command) {
         match command {
             Command::Configure {
                 lab,
@@ -180,8 +187,6 @@ impl<H: Host> Runtime<H> {
                     Ok(None) => self.send_snapshot(true, false),
                     Err(message) => self.host.post(WorkerEvent::Notice(message)),
                 }
-                // Work the command started (a sampling) goes on while paused.
-                self.schedule_slice();
             }
             Command::ExportWeights => {
                 let result = match &self.lab {
@@ -877,6 +882,8 @@ mod tests {
         }
         fn import_weights(&mut self, bytes: &[u8]) -> Result<(), String> {
             if bytes == b"good" {
+                // New weights: new work to show them (as a sampling).
+                self.pending = 2;
                 Ok(())
             } else {
                 Err("Could not load these weights".into())
@@ -963,6 +970,14 @@ mod tests {
         let scheduled = host.slices.get();
         rt.run_slice();
         assert_eq!(host.slices.get(), scheduled, "no work, no more slices");
+        // Work another command starts (new weights) is scheduled too.
+        rt.handle(Command::ImportWeights {
+            bytes: b"good".to_vec(),
+        });
+        assert_eq!(host.slices.get(), scheduled + 1, "the import's work is scheduled");
+        rt.run_slice();
+        rt.run_slice();
+        assert_eq!(host.last_snapshot().integer("pending"), Some(0));
     }
 
     #[test]
