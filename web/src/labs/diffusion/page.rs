@@ -478,7 +478,8 @@ pub fn DiffusionPage() -> impl IntoView {
         Some(format!(
             "Samples drawn at step {at}: {q:.3} from the data (sliced Wasserstein distance; lower is closer). \
              The Gaussian noise they start from scores {noise:.3}, and {SAMPLES} fresh data points score \
-             {perfect:.3}, as close as a perfect model gets with this many samples."
+             {perfect:.3}: about what a perfect model scores with this many samples (a run can land a little \
+             below it by chance)."
         ))
     };
     let lesson = move || {
