@@ -8,6 +8,7 @@
 pub mod app;
 pub mod choice;
 pub mod components;
+pub mod decimal;
 pub mod draw;
 pub mod labs;
 pub mod pages;

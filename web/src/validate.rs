@@ -13,10 +13,9 @@ fn parse_number(text: &str) -> Result<f64, String> {
     if text.is_empty() {
         return Err("Enter a number.".into());
     }
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("\u{201c}{text}\u{201d} is not a number.")),
-    }
+    // What `text.parse::<f64>()` reads as a finite number, to the same
+    // value, in a fraction of its code (see [`crate::decimal`]).
+    crate::decimal::parse(text).ok_or_else(|| format!("\u{201c}{text}\u{201d} is not a number."))
 }
 
 /// A float in `[min, max]`, or in `(min, max]` when `min_exclusive`.
