@@ -897,6 +897,11 @@ function diffusionSection(r, L) {
   }
   const st = d.settings;
   const whole = d.deepplay.median;
+  if (d.measured) {
+    const m = d.measured.machine;
+    L.push(`Measured in a later run than the sections above (${d.measured.when}), load average ${m.loadavg_at_start.map((x) => x.toFixed(2)).join(' / ')} at its start: the machine was shared with a build, so these times are on the high side.`);
+    L.push('');
+  }
   L.push(`Data: ${st.data}; model: ${st.model}; ${d.deepplay.params} parameters; T = ${st.steps_T}, batch ${st.batch}. ` +
     `DeepPlay runs the core's own \`PointDenoiser::train_step\`, what the lab's worker runs. ${st.reps[1]} repetitions after ${st.reps[0]}, each a whole step then the replica's step in phases.`);
   L.push('');
