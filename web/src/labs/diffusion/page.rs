@@ -39,6 +39,10 @@ const HISTORY_CAPACITY: usize = 600;
 /// that a drag lays a trail rather than a pile.
 const DRAW_SPACING: f32 = 0.08;
 
+/// Samples count as matching the data when their distance is within this
+/// fraction of the way from a fresh data sample's score to the noise's.
+const MATCH_MARGIN: f32 = 0.15;
+
 /// How long the Play button takes from noise to samples.
 const PLAY_MS: u64 = 3000;
 
@@ -491,7 +495,7 @@ pub fn DiffusionPage() -> impl IntoView {
              \u{221a}(1 \u{2212} \u{3b2}\u{209c}) to undo the shrinking the forward process did, so without the right noise to \
              take out the points fly off the chart. Press Start and watch the samples find the data."
                 .to_string()
-        } else if q < perfect + 0.5 * (noise - perfect) * 0.3 {
+        } else if q < perfect + MATCH_MARGIN * (noise - perfect) {
             format!(
                 "After {at} steps the samples match the data: {q:.3} against noise's {noise:.3}. Every sample \
                  began as pure noise; {} small denoising steps carried it onto the shape. Scrub back to see how.",

@@ -226,7 +226,7 @@ impl DiffusionTrainer {
     /// Reverse steps for about `budget_ms` (at least one); the samples are
     /// kept when the last step is done.
     pub fn advance_sampling(&mut self, budget_ms: f64) {
-        let Some((process, spent, at_step)) = &mut self.sampling else {
+        let Some((process, spent, _)) = &mut self.sampling else {
             return;
         };
         let start = clock_ms();
@@ -244,9 +244,10 @@ impl DiffusionTrainer {
         }
         *spent += clock_ms() - start;
         if process.done() {
-            let (process, ms, at_step) = (process.clone(), *spent, *at_step);
-            self.sampling = None;
-            self.finish_sampling(process, ms, at_step);
+            // Moved out, not copied: the trajectory is up to T frames.
+            if let Some((process, ms, at_step)) = self.sampling.take() {
+                self.finish_sampling(process, ms, at_step);
+            }
         }
     }
 
