@@ -153,7 +153,7 @@ fn float_inputs(op: &str) -> Option<&'static [&'static str]> {
     Some(match op {
         "linear" => &["x", "w", "b"],
         "conv2d" => &["x", "w", "b"],
-        "max_pool2d" | "avg_pool2d" | "relu" | "tanh" | "sigmoid" | "gelu" | "softmax" => &["x"],
+        "max_pool2d" | "avg_pool2d" | "relu" | "tanh" | "sigmoid" | "softplus" | "gelu" | "softmax" => &["x"],
         "cross_entropy" => &["logits"],
         "mse_loss" => &["x", "y"],
         "layer_norm" => &["x", "gamma", "beta"],
@@ -218,6 +218,7 @@ fn answer(request: &Value) -> Result<Value, Failure> {
         "tanh" => g.tanh(v("x")),
         "sigmoid" => g.sigmoid(v("x")),
         "gelu" => g.gelu(v("x")),
+        "softplus" => g.softplus(v("x")),
         "softmax" => g.softmax(v("x")).map_err(err)?,
         "cross_entropy" => {
             let (shape, labels) = req.ints("labels")?;

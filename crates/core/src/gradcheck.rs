@@ -421,6 +421,28 @@ pub fn op_cases(seed: u64) -> Vec<Case> {
     cases.push(case("lstm", lstm_inputs, |g, v| {
         Ok(g.lstm(v[0], v[1], v[2], v[3], v[4], v[5], v[6])?.rnn.outputs)
     }));
+
+    // The GAN lab's: drawn after the rest, for the same reason.
+    cases.push(case("softplus", vec![randn(r, &[3, 4], 3.0)], |g, v| {
+        Ok(g.softplus(v[0]))
+    }));
+    // WGAN-GP's penalty term is a gradient (of a two-layer tanh critic,
+    // with respect to its input) written as tape ops: this checks that
+    // differentiating it again, with respect to the weights, is right.
+    let (points, width) = (dim(r, 2, 4), dim(r, 2, 4));
+    let critic_inputs = vec![
+        randn(r, &[points, 2], 1.0),
+        randn(r, &[width, 2], 1.0),
+        randn(r, &[width], 0.5),
+        randn(r, &[1, width], 1.0),
+        randn(r, &[1], 0.5),
+    ];
+    cases.push(case("critic_input_gradient", critic_inputs, |g, v| {
+        let layers = [(v[1], v[2]), (v[3], v[4])];
+        let (_, grad) =
+            crate::models::gan::output_and_input_gradient(g, v[0], &layers, crate::layers::Activation::Tanh)?;
+        Ok(grad)
+    }));
     cases
 }
 

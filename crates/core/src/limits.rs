@@ -198,6 +198,22 @@ pub const DENOISER_WIDTH: Range<usize> = Range::closed(8, 256);
 /// Hidden layers of the diffusion denoiser, 1 to 4.
 pub const DENOISER_LAYERS: Range<usize> = Range::closed(1, 4);
 
+/// Noise dimensions of the GAN's generator, 1 to 8: a 2-D distribution
+/// needs no more, and the manifold picture shows 1 or 2 of them.
+pub const GAN_NOISE_DIM: Range<usize> = Range::closed(1, 8);
+
+/// Units per hidden layer of the GAN's networks, 4 to 256.
+pub const GAN_WIDTH: Range<usize> = Range::closed(4, 256);
+
+/// Hidden layers of each of the GAN's networks, 1 to 4.
+pub const GAN_LAYERS: Range<usize> = Range::closed(1, 4);
+
+/// Discriminator steps per generator step, 1 to 10.
+pub const GAN_D_STEPS: Range<usize> = Range::closed(1, 10);
+
+/// Weight of WGAN-GP's gradient penalty, 0 to 100 (the paper's is 10).
+pub const GRADIENT_PENALTY: Range<f32> = Range::closed(0.0, 100.0);
+
 /// Seed, 0 to 2^53 - 1: the largest whole number a JavaScript number (and so
 /// a URL that passes through one) holds exactly. The core's [`crate::Rng`]
 /// takes any u64; the page keeps seeds it can round-trip.

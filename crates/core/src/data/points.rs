@@ -22,8 +22,13 @@ const DRAWN_SPREAD: f32 = 0.06;
 pub enum PointCloud {
     /// Eight Gaussians on a circle of radius 2: separate modes to cover.
     Ring,
+    /// Twenty-five Gaussians on a 5 x 5 grid, one unit apart: many small
+    /// modes, the hardest to cover all of.
+    Grid,
     /// Two interleaving half circles.
     Moons,
+    /// A straight segment: a 1-D shape in the plane.
+    Line,
     /// A 2-D swiss roll: a spiral whose arms get close.
     SwissRoll,
     /// The visitor's own points, each drawn around with a little noise.
@@ -72,9 +77,17 @@ impl PointCloud {
                 PointCloud::Ring => {
                     let angle = 2.0 * PI * rng.below(8) as f32 / 8.0;
                     [
-                        2.0 * libm::cosf(angle) + 0.1 * rng.normal(),
-                        2.0 * libm::sinf(angle) + 0.1 * rng.normal(),
+                        2.0 * libm::cosf(angle) + RING_STD * rng.normal(),
+                        2.0 * libm::sinf(angle) + RING_STD * rng.normal(),
                     ]
+                }
+                PointCloud::Grid => {
+                    let [x, y] = GRID_MODES[rng.below(25)];
+                    [x + GRID_STD * rng.normal(), y + GRID_STD * rng.normal()]
+                }
+                PointCloud::Line => {
+                    let u = 4.0 * rng.uniform() - 2.0;
+                    [u + 0.03 * rng.normal(), 0.5 * u + 0.03 * rng.normal()]
                 }
                 PointCloud::Moons => {
                     let angle = PI * rng.uniform();
@@ -113,6 +126,77 @@ impl PointCloud {
     }
 }
 
+/// Spread (standard deviation) of each of the ring's Gaussians.
+const RING_STD: f32 = 0.1;
+/// Spread of each of the grid's Gaussians.
+const GRID_STD: f32 = 0.05;
+
+/// The grid's modes: (-2, -1, 0, 1, 2) squared.
+const GRID_MODES: [[f32; 2]; 25] = {
+    let mut modes = [[0.0; 2]; 25];
+    let mut k = 0;
+    while k < 25 {
+        modes[k] = [(k % 5) as f32 - 2.0, (k / 5) as f32 - 2.0];
+        k += 1;
+    }
+    modes
+};
+
+/// Separate Gaussian modes: their centres and their spread.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Modes {
+    pub centres: Vec<[f32; 2]>,
+    pub spread: f32,
+}
+
+impl PointCloud {
+    /// The modes of a mixture of Gaussians (the ring and the grid), for
+    /// counting which ones a generator covers; None for the other shapes.
+    pub fn modes(&self) -> Option<Modes> {
+        match self {
+            PointCloud::Ring => Some(Modes {
+                centres: ring_modes().to_vec(),
+                spread: RING_STD,
+            }),
+            PointCloud::Grid => Some(Modes {
+                centres: GRID_MODES.to_vec(),
+                spread: GRID_STD,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// `count` points from the Gaussian with the mean and covariance of `data`
+/// (flat `[x0, y0, ..]`): what a model that learns only the first two
+/// moments would make, the baseline a generator has to beat.
+pub fn fitted_gaussian(data: &[f32], count: usize, rng: &mut Rng) -> Vec<f32> {
+    let n = (data.len() / 2).max(1) as f32;
+    let (mut mx, mut my) = (0.0, 0.0);
+    for p in data.chunks_exact(2) {
+        mx += p[0] / n;
+        my += p[1] / n;
+    }
+    let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
+    for p in data.chunks_exact(2) {
+        let (dx, dy) = (p[0] - mx, p[1] - my);
+        sxx += dx * dx / n;
+        sxy += dx * dy / n;
+        syy += dy * dy / n;
+    }
+    // Cholesky factor of [[sxx, sxy], [sxy, syy]].
+    let l11 = libm::sqrtf(sxx.max(0.0));
+    let l21 = if l11 > 0.0 { sxy / l11 } else { 0.0 };
+    let l22 = libm::sqrtf((syy - l21 * l21).max(0.0));
+    let mut out = Vec::with_capacity(2 * count);
+    for _ in 0..count {
+        let (a, b) = (rng.normal(), rng.normal());
+        out.push(mx + l11 * a);
+        out.push(my + l21 * a + l22 * b);
+    }
+    out
+}
+
 /// The centres of the ring's modes, for counting which the samples cover.
 pub fn ring_modes() -> [[f32; 2]; 8] {
     core::array::from_fn(|k| {
@@ -131,6 +215,8 @@ mod tests {
     fn every_shape_is_seeded_and_fits_the_plot() {
         for cloud in [
             PointCloud::Ring,
+            PointCloud::Grid,
+            PointCloud::Line,
             PointCloud::Moons,
             PointCloud::SwissRoll,
             PointCloud::Drawn(vec![[1.0, 1.0]; 30]),
@@ -155,6 +241,40 @@ mod tests {
                 .count();
             assert!(near > 60, "{m:?}: {near}");
         }
+    }
+
+    #[test]
+    fn the_grid_fills_all_25_modes_and_only_the_mixtures_have_modes() {
+        let modes = PointCloud::Grid.modes().unwrap();
+        assert_eq!(modes.centres.len(), 25);
+        let grid = PointCloud::Grid.sample(2500, &mut Rng::new(4));
+        for m in &modes.centres {
+            let near = grid
+                .chunks(2)
+                .filter(|p| (p[0] - m[0]).hypot(p[1] - m[1]) < 3.0 * modes.spread)
+                .count();
+            assert!(near > 50, "{m:?}: {near}");
+        }
+        assert_eq!(PointCloud::Ring.modes().unwrap().centres.len(), 8);
+        assert!(PointCloud::Moons.modes().is_none() && PointCloud::Line.modes().is_none());
+    }
+
+    #[test]
+    fn the_fitted_gaussian_has_the_data_s_moments() {
+        let line = PointCloud::Line.sample(4000, &mut Rng::new(5));
+        let fit = fitted_gaussian(&line, 4000, &mut Rng::new(6));
+        let moments = |p: &[f32]| {
+            let n = (p.len() / 2) as f32;
+            let mx = p.iter().step_by(2).sum::<f32>() / n;
+            let my = p.iter().skip(1).step_by(2).sum::<f32>() / n;
+            let cov = p.chunks(2).map(|q| (q[0] - mx) * (q[1] - my)).sum::<f32>() / n;
+            [mx, my, cov]
+        };
+        let (a, b) = (moments(&line), moments(&fit));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 0.05, "{a:?} vs {b:?}");
+        }
+        assert!(a[2] > 0.5, "the line is diagonal: {a:?}");
     }
 
     #[test]

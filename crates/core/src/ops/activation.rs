@@ -1,4 +1,4 @@
-//! Elementwise activations: relu, tanh, sigmoid, gelu (the exact erf form,
+//! Elementwise activations: relu, tanh, sigmoid, softplus, gelu (the exact erf form,
 //! `torch.nn.functional.gelu` with `approximate='none'`).
 
 use super::{map, zip_map};
@@ -55,6 +55,23 @@ impl Graph {
         )
     }
 
+    /// log(1 + e^x), computed as max(x, 0) + log(1 + e^-|x|) so that large
+    /// |x| neither overflows nor loses the small term. Its derivative is the
+    /// sigmoid. GAN losses are softpluses of the discriminator's logits:
+    /// -log D(x) = softplus(-logit), -log(1 - D(x)) = softplus(logit).
+    pub fn softplus(&mut self, x: Var) -> Var {
+        let value = map(self.buffers(), self.value(x), softplus);
+        self.push_op(
+            &[x],
+            value,
+            Box::new(|args| {
+                vec![Some(zip_map(args.buffers, args.grad, args.inputs[0], |g, x| {
+                    g * sigmoid(x)
+                }))]
+            }),
+        )
+    }
+
     /// x * Phi(x), Phi the standard normal CDF.
     pub fn gelu(&mut self, x: Var) -> Var {
         let value = map(self.buffers(), self.value(x), |v| v * normal_cdf(v));
@@ -70,6 +87,12 @@ impl Graph {
             }),
         )
     }
+}
+
+/// Numerically stable log(1 + e^v).
+pub(crate) fn softplus(v: f32) -> f32 {
+    let positive = if v > 0.0 { v } else { 0.0 };
+    positive + libm::log1pf(libm::expf(-v.abs()))
 }
 
 /// Numerically stable logistic function.
