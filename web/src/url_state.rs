@@ -2,6 +2,7 @@
 //! reproduces a run. Parsing and writing the query are pure functions; the
 //! two browser calls at the bottom read and replace it.
 
+use deepplay_core::data::points::{EXTENT, MAX_DRAWN_POINTS};
 use wasm_bindgen::JsValue;
 
 /// Decodes `a=1&b=x%2Cy` into pairs (`+` is a space, bad escapes are kept
@@ -87,6 +88,40 @@ pub fn replace(pairs: &[(&str, String)]) {
         // Failing to update the address bar is harmless; training goes on.
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
     }
+}
+
+/// URL-safe digits: each coordinate of a drawn point is two of them, a
+/// 4096-level grid over [-EXTENT, EXTENT] (steps of 0.0015).
+const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Drawn points (the Diffusion and GAN labs' own data) as URL text, four characters a point.
+pub fn encode_points(points: &[[f32; 2]]) -> String {
+    let level = |v: f32| (((v + EXTENT) / (2.0 * EXTENT)).clamp(0.0, 1.0) * 4095.0).round() as usize;
+    points
+        .iter()
+        .flatten()
+        .flat_map(|&v| {
+            let q = level(v);
+            [DIGITS[q / 64] as char, DIGITS[q % 64] as char]
+        })
+        .collect()
+}
+
+/// The points of [`encode_points`]' text; `None` for anything else.
+pub fn decode_points(text: &str) -> Option<Vec<[f32; 2]>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) || bytes.len() / 4 > MAX_DRAWN_POINTS {
+        return None;
+    }
+    let digit = |b: u8| DIGITS.iter().position(|&d| d == b);
+    let coordinate = |pair: &[u8]| {
+        let q = digit(pair[0])? * 64 + digit(pair[1])?;
+        Some(q as f32 / 4095.0 * 2.0 * EXTENT - EXTENT)
+    };
+    bytes
+        .chunks_exact(4)
+        .map(|c| Some([coordinate(&c[..2])?, coordinate(&c[2..])?]))
+        .collect()
 }
 
 #[cfg(test)]

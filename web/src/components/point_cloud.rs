@@ -27,23 +27,41 @@ fn event_point(ev: &web_sys::PointerEvent, extent: f32) -> Option<[f32; 2]> {
     point.iter().all(|v| v.abs() <= extent).then_some(point)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a [`PointCloud`] draws besides its points.
+struct Extras<'a> {
+    reference: &'a [f32],
+    arrows: &'a [f32],
+    arrow_scale: f32,
+    lines: &'a [Vec<f32>],
+    /// Leave the background clear, for a picture under the canvas.
+    transparent: bool,
+}
+
 fn paint(
     canvas: &web_sys::HtmlCanvasElement,
     size: (f64, f64),
     extent: f32,
     points: &[f32],
     color: Rgb,
-    reference: &[f32],
-    arrows: &[f32],
-    arrow_scale: f32,
+    extras: Extras,
 ) {
+    let Extras {
+        reference,
+        arrows,
+        arrow_scale,
+        lines,
+        transparent,
+    } = extras;
     let (width, height) = size;
     let Some(ctx) = prepare(canvas, width, height) else {
         return;
     };
-    ctx.set_fill_style_str("#f7f8fb");
-    ctx.fill_rect(0.0, 0.0, width, height);
+    if transparent {
+        ctx.clear_rect(0.0, 0.0, width, height);
+    } else {
+        ctx.set_fill_style_str("#f7f8fb");
+        ctx.fill_rect(0.0, 0.0, width, height);
+    }
     // Axes through the origin and the unit circle (one standard deviation
     // of the noise), so that scale reads at a glance.
     let px = |x: f32| data_to_pixel(x, extent, width, false);
@@ -75,6 +93,29 @@ fn paint(
     };
     dots(reference, "rgba(120,128,145,0.35)");
     let [r, g, b] = color;
+    // Polylines under the points (a grid's rows and columns, say).
+    if !lines.is_empty() {
+        ctx.set_stroke_style_str(&format!("rgba({r},{g},{b},0.45)"));
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        for line in lines {
+            let mut pen_down = false;
+            for p in line.chunks_exact(2) {
+                if !(p[0].is_finite() && p[1].is_finite()) {
+                    pen_down = false;
+                    continue;
+                }
+                let (x, y) = (px(p[0]), py(p[1]));
+                if pen_down {
+                    ctx.line_to(x, y);
+                } else {
+                    ctx.move_to(x, y);
+                    pen_down = true;
+                }
+            }
+        }
+        ctx.stroke();
+    }
     dots(points, &format!("rgba({r},{g},{b},0.8)"));
     // Over the points, so that they show where the crowd is pushed.
     if !arrows.is_empty() {
@@ -104,6 +145,12 @@ pub fn PointCloud(
     #[prop(optional, into)] arrows: Option<Signal<Vec<f32>>>,
     #[prop(default = 0.0)] arrow_scale: f32,
     #[prop(default = [41, 128, 185])] color: Rgb,
+    /// Polylines (each flat `[x0, y0, ..]`) drawn under the points.
+    #[prop(optional, into)]
+    lines: Option<Signal<Vec<Vec<f32>>>>,
+    /// No background: for a heatmap stacked under the canvas.
+    #[prop(optional)]
+    transparent: bool,
     /// The data range shown on both axes: [-extent, extent].
     extent: f32,
     /// The `data-testid` of the canvas.
@@ -123,7 +170,15 @@ pub fn PointCloud(
         };
         let reference = reference.map(|r| r.get()).unwrap_or_default();
         let arrows = arrows.map(|a| a.get()).unwrap_or_default();
-        points.with(|p| paint(&canvas, size, extent, p, color, &reference, &arrows, arrow_scale));
+        let lines = lines.map(|l| l.get()).unwrap_or_default();
+        let extras = Extras {
+            reference: &reference,
+            arrows: &arrows,
+            arrow_scale,
+            lines: &lines,
+            transparent,
+        };
+        points.with(|p| paint(&canvas, size, extent, p, color, extras));
     });
     let drawing = StoredValue::new(false);
     let report = move |ev: &web_sys::PointerEvent| {
@@ -145,7 +200,7 @@ pub fn PointCloud(
     };
     let on_up = move |_: web_sys::PointerEvent| drawing.set_value(false);
     view! {
-        <div class="point-cloud-frame" class:drawable=on_draw.is_some() node_ref=frame>
+        <div class="point-cloud-frame" class:drawable=on_draw.is_some() class:transparent=transparent node_ref=frame>
             <canvas
                 node_ref=canvas
                 data-testid=testid

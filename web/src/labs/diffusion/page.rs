@@ -15,7 +15,7 @@ use crate::components::{
 };
 use crate::draw::format_number;
 use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls, SpeedField};
-use crate::url_state;
+use crate::url_state::{self, decode_points, encode_points};
 use crate::validate;
 use crate::worker::protocol::{Command, OptimizerChoice, Run, Snapshot, SpeedChoice};
 use deepplay_core::data::points::{EXTENT, MAX_DRAWN_POINTS, MIN_DRAWN_POINTS};
@@ -73,40 +73,6 @@ impl FieldTexts {
             batch_size: s.batch_size.to_string(),
         }
     }
-}
-
-/// URL-safe digits: each coordinate of a drawn point is two of them, a
-/// 4096-level grid over [-EXTENT, EXTENT] (steps of 0.0015).
-const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Drawn points as URL text, four characters a point.
-pub fn encode_points(points: &[[f32; 2]]) -> String {
-    let level = |v: f32| (((v + EXTENT) / (2.0 * EXTENT)).clamp(0.0, 1.0) * 4095.0).round() as usize;
-    points
-        .iter()
-        .flatten()
-        .flat_map(|&v| {
-            let q = level(v);
-            [DIGITS[q / 64] as char, DIGITS[q % 64] as char]
-        })
-        .collect()
-}
-
-/// The points of [`encode_points`]' text; `None` for anything else.
-pub fn decode_points(text: &str) -> Option<Vec<[f32; 2]>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) || bytes.len() / 4 > MAX_DRAWN_POINTS {
-        return None;
-    }
-    let digit = |b: u8| DIGITS.iter().position(|&d| d == b);
-    let coordinate = |pair: &[u8]| {
-        let q = digit(pair[0])? * 64 + digit(pair[1])?;
-        Some(q as f32 / 4095.0 * 2.0 * EXTENT - EXTENT)
-    };
-    bytes
-        .chunks_exact(4)
-        .map(|c| Some([coordinate(&c[..2])?, coordinate(&c[2..])?]))
-        .collect()
 }
 
 /// Reads a config from URL query pairs. Invalid values fall back to the
