@@ -67,6 +67,7 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_SEQ_TARGET=0.95 node --test --test-name-pattern="long run" sequences.test.mjs
 	cd tests/e2e && DEEPPLAY_ATTENTION_TARGET=0.99 node --test --test-name-pattern="long run" attention.test.mjs
 	cd tests/e2e && DEEPPLAY_DIFFUSION_TARGET=60 node --test --test-name-pattern="long run" diffusion.test.mjs
+	cd tests/e2e && DEEPPLAY_GAN_TARGET=120 DEEPPLAY_GAN_SEEDS=5 node --test --test-name-pattern="long run" gan.test.mjs
 
 # Download size of the code dist/ serves (every .wasm and .js, gzip -9):
 # fails at 500 KB (500,000 bytes) or more. Not part of `make test`.

@@ -586,6 +586,114 @@ results.diffusion = await attempt('deepplay diffusion', async () => {
   return out;
 });
 
+// ---------------------------------------------------------------- GAN lab
+
+// The lab's defaults: generator 2 -> 64 -> 64 -> 2 and discriminator
+// 2 -> 64 -> 64 -> 1 (ReLU), the non-saturating loss, batch 256, Adam 0.001
+// with beta1 0.5. A step is one discriminator update then one generator
+// update, as the lab runs it with 1 D step per G step. DeepPlay draws its
+// noise inside the step (as the lab does); TensorFlow.js gets the same real
+// batch and a fixed noise array made outside the timer.
+log('GAN lab training step: DeepPlay');
+results.gan = await attempt('deepplay gan', async () => {
+  const out = {
+    settings: {
+      data: 'ring of 8 Gaussians (radius 2, std 0.1)',
+      model: 'generator MLP 2 -> 64 -> 64 -> 2 and discriminator MLP 2 -> 64 -> 64 -> 1, ReLU; non-saturating loss (softplus of the logits); Adam 0.001, beta1 0.5',
+      batch: 256,
+      noise_dim: 2,
+      reps: R.tf,
+    },
+  };
+  for (const [key, make] of [
+    ['deepplay', () => dp.GanBench.lab_default()],
+    ['deepplay_wgan', () => dp.GanBench.wasserstein()],
+    ['deepplay_nosimd', () => dpNoSimd.GanBench.lab_default()],
+  ]) {
+    out[key] = await attempt(key, async () => {
+      const b = make();
+      const parts = [];
+      for (let i = 0; i < R.tf[0] + R.tf[1]; i++) parts.push(b.train_step_parts());
+      const timed = parts.slice(R.tf[0]);
+      const r = {
+        params: b.num_params(),
+        ...summary(timed.map(([d, g]) => d + g)),
+        d_update: summary(timed.map(([d]) => d)),
+        g_update: summary(timed.map(([, g]) => g)),
+        d_loss: b.d_loss(),
+        g_loss: b.g_loss(),
+      };
+      b.free();
+      return r;
+    });
+  }
+  const real = (() => {
+    const b = dp.GanBench.lab_default();
+    const r = b.real_points();
+    b.free();
+    return r;
+  })();
+  const noise = dp.GanBench.noise(256);
+  for (const backend of ['cpu', 'wasm']) {
+    log(`GAN lab training step: TF.js ${backend}`);
+    out[`tfjs_${backend}`] = await attempt(`tfjs ${backend} gan`, () => tfGanStep(backend, real, noise, smoke ? [1, 2] : [10, 100]));
+  }
+  return out;
+});
+
+async function tfGanStep(backend, realData, noiseData, reps) {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const mlp = (inputs, outputs) =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [inputs], units: 64, activation: 'relu' }),
+        tf.layers.dense({ units: 64, activation: 'relu' }),
+        tf.layers.dense({ units: outputs }),
+      ],
+    });
+  const G = mlp(2, 2);
+  const D = mlp(2, 1);
+  const dOpt = tf.train.adam(1e-3, 0.5);
+  const gOpt = tf.train.adam(1e-3, 0.5);
+  const real = tf.tensor2d(realData, [256, 2]);
+  const z = tf.tensor2d(noiseData, [256, 2]);
+  const ones = tf.ones([256, 1]);
+  const zeros = tf.zeros([256, 1]);
+  const dVars = D.trainableWeights.map((w) => w.val);
+  const gVars = G.trainableWeights.map((w) => w.val);
+  let dLoss = NaN;
+  let gLoss = NaN;
+  try {
+    const dParts = [];
+    const gParts = [];
+    const r = await measure(() => {
+      const t0 = performance.now();
+      const dl = dOpt.minimize(() => {
+        const fake = tf.tidy(() => G.apply(z));
+        return tf.add(tf.losses.sigmoidCrossEntropy(ones, D.apply(real)), tf.losses.sigmoidCrossEntropy(zeros, D.apply(fake)));
+      }, true, dVars);
+      dLoss = dl.dataSync()[0];
+      dl.dispose();
+      const t1 = performance.now();
+      const gl = gOpt.minimize(() => tf.losses.sigmoidCrossEntropy(ones, D.apply(G.apply(z))), true, gVars);
+      gLoss = gl.dataSync()[0];
+      gl.dispose();
+      const t2 = performance.now();
+      dParts.push(t1 - t0);
+      gParts.push(t2 - t1);
+      return t2 - t0;
+    }, reps);
+    return { ...r, d_update: summary(dParts.slice(reps[0])), g_update: summary(gParts.slice(reps[0])), d_loss: dLoss, g_loss: gLoss, backend: tf.getBackend() };
+  } finally {
+    for (const t of [real, z, ones, zeros]) t.dispose();
+    G.dispose();
+    D.dispose();
+    dOpt.dispose();
+    gOpt.dispose();
+  }
+}
+
 // ---------------------------------------------------------------- Sequences lab
 
 // The lab's defaults: first-symbol task, length 40, batch 32, hidden 32,
@@ -925,6 +1033,43 @@ function diffusionSection(r, L) {
   L.push('');
 }
 
+/** The GAN lab's step beside TensorFlow.js. */
+function ganSection(r, L) {
+  const g = r.gan;
+  L.push('## GAN lab training step');
+  L.push('');
+  if (!g || g.error || !g.deepplay || g.deepplay.error) {
+    L.push(`Not measured in this run${g?.error ? `: \`${g.error}\`` : ''}.`);
+    L.push('');
+    return;
+  }
+  const st = g.settings;
+  if (g.measured) {
+    const m = g.measured.machine;
+    L.push(`Measured in a later run than the sections above (${g.measured.when}), load average ${m.loadavg_at_start.map((x) => x.toFixed(2)).join(' / ')} at its start.`);
+    L.push('');
+  }
+  L.push(`Data: ${st.data}; model: ${st.model}; ${g.deepplay.params} parameters; batch ${st.batch}, ${st.noise_dim}-D noise. ` +
+    'One step = one discriminator update, then one generator update (the lab\'s step with 1 D step per G step). ' +
+    `DeepPlay runs the core's own \`Gan::discriminator_step\` and \`Gan::generator_step\`; TensorFlow.js the same networks with \`optimizer.minimize\` over each network's variables. ${st.reps[1]} repetitions after ${st.reps[0]}.`);
+  L.push('');
+  L.push('| | step, ms | D update | G update | losses after (D / G) |');
+  L.push('|---|---|---|---|---|');
+  const row = (name, x) => {
+    if (!x || x.error) {
+      L.push(`| ${name} | ${x?.error ? `failed: \`${x.error}\`` : '–'} | | | |`);
+      return;
+    }
+    L.push(`| ${name} | ${cell(x, 3)} | ${fmt(x.d_update.median, 3)} | ${fmt(x.g_update.median, 3)} | ${fmt(x.d_loss, 3)} / ${fmt(x.g_loss, 3)} |`);
+  };
+  row('**DeepPlay** (wasm, simd128)', g.deepplay);
+  row('DeepPlay without simd128', g.deepplay_nosimd);
+  row('DeepPlay, Wasserstein loss + gradient penalty', g.deepplay_wgan);
+  row('TensorFlow.js, wasm backend', g.tfjs_wasm);
+  row('TensorFlow.js, cpu backend', g.tfjs_cpu);
+  L.push('');
+}
+
 /** The Attention lab's tables: the step, its phases, its parts, its GEMMs
  * and what limits the per-head products. */
 function attentionSection(r, L) {
@@ -1225,6 +1370,7 @@ function readme(r) {
 
   attentionSection(r, L);
   diffusionSection(r, L);
+  ganSection(r, L);
 
   L.push('## Against the targets of the speed issue');
   L.push('');

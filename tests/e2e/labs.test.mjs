@@ -27,6 +27,7 @@ test("every lab's page has its own document title", async () => {
     ["/attention", /Attention/],
     ["/diffusion", /Diffusion/],
     ["/gan", /GAN/],
+    ["/transfer", /Transfer learning/],
     ["/detection", /Object detection/],
   ]) {
     const { page, context, problems } = await openPage(app, path);
@@ -37,7 +38,7 @@ test("every lab's page has its own document title", async () => {
     assert.deepEqual(problems, []);
     await context.close();
   }
-  assert.equal(titles.size, 8, "no two pages share a title");
+  assert.equal(titles.size, 9, "no two pages share a title");
 });
 
 test("the dice draws a fresh seed, puts it in the URL and restarts the run", async () => {

@@ -2,7 +2,8 @@
 // mid-training on a desktop and on a phone, the index, and the CNN lab
 // after a few seconds of training (desktop and phone), and the Attention lab
 // trained, on a passive sentence with one query row opened, and the
-// Diffusion lab trained, its samples over the data. `make screenshot`
+// Diffusion lab trained, its samples over the data, and the GAN lab with
+// its fakes on every mode of the ring. `make screenshot`
 // (`SHOTS=diffusion make screenshot`: only the names containing "diffusion").
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -21,6 +22,7 @@ try {
     ["screenshot-cnn-phone.png", { width: 390, height: 844 }, true],
     ["screenshot-attention.png", { width: 1400, height: 900 }, true],
     ["screenshot-diffusion.png", { width: 1400, height: 900 }, false],
+    ["screenshot-gan.png", { width: 1400, height: 900 }, false],
   ].filter(([name]) => !process.env.SHOTS || name.includes(process.env.SHOTS));
   for (const [name, viewport, fullPage] of shots) {
     const path =
@@ -32,7 +34,9 @@ try {
             ? "/attention"
             : name.startsWith("screenshot-diffusion")
               ? "/diffusion"
-              : "/playground";
+              : name.startsWith("screenshot-gan")
+                ? "/gan"
+                : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -85,6 +89,12 @@ try {
       await page.waitForTimeout(300);
       await waitFor("the samples", async () => !/Sampling/.test(await page.locator(".sample-actions").first().textContent()), 30000);
       await byTestId(page, "denoise-scrubber").fill("85");
+      await page.waitForTimeout(300);
+    } else if (path === "/gan") {
+      // Trained until every mode of the ring is covered.
+      await byTestId(page, "train-toggle").click();
+      await waitFor("all 8 modes", async () => (await dataValue(page, "step-count")) > 3000 && (await dataValue(page, "modes-covered")) === 8, 90000);
+      await byTestId(page, "train-toggle").click();
       await page.waitForTimeout(300);
     } else {
       await byTestId(page, "lab-list").waitFor();

@@ -25,9 +25,12 @@
 //! - [`DiffusionBench`]: the Diffusion lab's training step (the core's
 //!   `PointDenoiser` at the lab's defaults), its phases, and the time to
 //!   draw samples through every step of DDPM's sampler.
+//! - [`GanBench`]: the GAN lab's training step (the core's `Gan` at the
+//!   lab's defaults: one discriminator update and one generator update).
 
 mod cnn;
 mod diffusion;
+mod gan;
 mod gemm;
 mod marks;
 mod peak;
@@ -36,6 +39,7 @@ mod seq;
 
 pub use cnn::CnnBench;
 pub use diffusion::DiffusionBench;
+pub use gan::GanBench;
 pub use gemm::Gemm;
 pub use peak::peak_gflops;
 pub use recurrent::RecurrentBench;

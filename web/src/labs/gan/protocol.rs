@@ -30,10 +30,10 @@ crate::choice! {
 crate::choice! {
     /// What the two networks optimise.
     pub enum LossChoice {
-        NonSaturating = ("ns", "Non-saturating (standard)"),
-        Minimax = ("minimax", "Minimax (the original)"),
-        LeastSquares = ("lsgan", "Least squares (LSGAN)"),
-        Wasserstein = ("wgan-gp", "Wasserstein + gradient penalty"),
+        NonSaturating = ("ns", "Non-saturating"),
+        Minimax = ("minimax", "Minimax (original)"),
+        LeastSquares = ("lsgan", "Least squares"),
+        Wasserstein = ("wgan-gp", "Wasserstein-GP"),
     }
 }
 
