@@ -170,30 +170,38 @@ test("on a phone the GAN lab does not scroll sideways", async () => {
 
 const seconds = Number(process.env.DEEPPLAY_GAN_TARGET ?? "0");
 const seeds = Number(process.env.DEEPPLAY_GAN_SEEDS ?? "5");
-test("long run: from several seeds, the defaults cover all 8 modes of the ring in time", { skip: !(seconds > 0) }, async () => {
+// Settings to try instead of the defaults, as a URL query ("&glr=0.0002...").
+const extra = process.env.DEEPPLAY_GAN_QUERY ?? "";
+test("long run: from several seeds, the defaults cover all 8 modes of the ring in time, and keep them", { skip: !(seconds > 0) }, async () => {
   const results = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const { page, context } = await openGan(`?seed=${seed}`);
+    const { page, context } = await openGan(`?seed=${seed}${extra}`);
     const gaussian = await dataValue(page, "gaussian-quality");
     await byTestId(page, "train-toggle").click();
     const started = Date.now();
     let reached = null;
+    // After the first time: how often (of the polls) all 8 are covered.
+    let polls = 0;
+    let covered = 0;
     while (Date.now() - started < seconds * 1000) {
       await page.waitForTimeout(500);
       const [q, m] = [await dataValue(page, "sample-quality"), await dataValue(page, "modes-covered")];
-      if (m === 8 && q < 0.5 * gaussian) {
+      const there = m === 8 && q < 0.5 * gaussian;
+      if (reached) {
+        polls += 1;
+        covered += m === 8 ? 1 : 0;
+      } else if (there) {
         reached = { s: (Date.now() - started) / 1000, steps: await dataValue(page, "step-count"), q };
-        break;
       }
     }
     await byTestId(page, "train-toggle").click();
+    await page.waitForTimeout(500);
+    const [q, m, steps] = [await dataValue(page, "sample-quality"), await dataValue(page, "modes-covered"), await dataValue(page, "step-count")];
     const ms = (await byTestId(page, "step-ms").textContent()).trim();
-    if (reached) {
-      console.log(`# gan seed ${seed}: 8 modes and quality ${reached.q.toFixed(3)} (fitted Gaussian ${gaussian.toFixed(3)}) after ${reached.s.toFixed(1)} s, ${reached.steps} steps (${ms} per step)`);
-    } else {
-      const [q, m] = [await dataValue(page, "sample-quality"), await dataValue(page, "modes-covered")];
-      console.log(`# gan seed ${seed}: not there in ${seconds} s: ${m} modes, quality ${q.toFixed(3)} (fitted Gaussian ${gaussian.toFixed(3)})`);
-    }
+    const first = reached
+      ? `8 modes and quality ${reached.q.toFixed(3)} first after ${reached.s.toFixed(1)} s (${reached.steps} steps); all 8 covered in ${covered} of the ${polls} checks after that`
+      : `never all 8 with quality under half the fitted Gaussian's`;
+    console.log(`# gan seed ${seed}: ${first}; at ${seconds} s (${steps} steps, ${ms} per step): ${m} modes, quality ${q.toFixed(3)} (fitted Gaussian ${gaussian.toFixed(3)})`);
     results.push(reached);
     if (seed === 1) await page.locator(".gan-stage").screenshot({ path: "/tmp/gan-ring.png" });
     await context.close();

@@ -638,7 +638,7 @@ pub fn GanPage() -> impl IntoView {
                     testids[4],
                     lr_text[i],
                     |t| validate::learning_rate(t).err(),
-                    "Greater than 0; 0.001 suits Adam".to_string(),
+                    "Greater than 0; 0.0002 holds steady with Adam, 0.001 is faster and more fickle".to_string(),
                     Box::new(move |t, s| {
                         validate::learning_rate(t)
                             .ok()
