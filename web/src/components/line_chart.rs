@@ -463,6 +463,22 @@ pub fn loss_series(history: &History) -> Vec<Series> {
     ]
 }
 
+/// Adds a snapshot's new points to the curve called `name`, which is
+/// started (with room for `capacity` points) the first time the name comes;
+/// curves keep the order their names first came in (the palette's).
+pub fn append_named(histories: &mut Vec<(String, History)>, name: &str, points: &[(u64, f32)], capacity: usize) {
+    let at = match histories.iter().position(|(n, _)| n == name) {
+        Some(at) => at,
+        None => {
+            histories.push((name.to_string(), History::new(capacity)));
+            histories.len() - 1
+        }
+    };
+    for &(x, y) in points {
+        histories[at].1.push(x as f64, f64::from(y));
+    }
+}
+
 /// Loss curves of several named runs on one chart (`rnn`, `gru`, `lstm`;
 /// or `generator`, `discriminator`): each name in its own [`PALETTE`]
 /// colour, its per-step loss faint and its moving average on top. The

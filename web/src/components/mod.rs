@@ -8,6 +8,7 @@ pub mod heatmap;
 pub mod image_grid;
 pub mod line_chart;
 pub mod point_cloud;
+pub mod points_panel;
 pub mod time_heatmap;
 pub mod weights;
 
@@ -16,7 +17,10 @@ pub use controls::{random_seed, ErrorBanner, SelectField, Stat, TextField, Train
 pub use draw_pad::DrawPad;
 pub use heatmap::{Dot, Heatmap};
 pub use image_grid::ImageGrid;
-pub use line_chart::{loss_series, named_loss_series, palette_color, History, LineChart, Series, PALETTE};
+pub use line_chart::{
+    append_named, loss_series, named_loss_series, palette_color, History, LineChart, Series, PALETTE,
+};
 pub use point_cloud::PointCloud;
+pub use points_panel::PointsPanel;
 pub use time_heatmap::{TimeHeatmap, TimeMatrix, TimeScale};
 pub use weights::{download, WeightsControls};

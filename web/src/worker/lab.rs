@@ -40,6 +40,29 @@ pub fn check_learning_rate(learning_rate: f32) -> Result<(), String> {
     }
 }
 
+/// Refuses a weights file unless its metadata records `want` under each
+/// key (the lab that made it, and the settings its weights only make sense
+/// with), saying which differs and what to do. For `import_weights`, which
+/// checks before it swaps the loaded copy in, so the weights stay.
+pub fn check_metadata(
+    metadata: &std::collections::BTreeMap<String, String>,
+    expect: &[(&str, String)],
+) -> Result<(), String> {
+    for (key, want) in expect {
+        match metadata.get(*key) {
+            Some(v) if v == want => {}
+            found => {
+                return Err(format!(
+                    "These weights were trained with {key} = {}, and this run has {want}: choose the same \
+                     first. The current weights are unchanged.",
+                    found.map_or("(none)", String::as_str)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The losses of one training step, by name (`"loss"`, or `"rnn"` and
 /// `"gru"`...). Every step reports the same names in the same order.
 pub type Losses = Vec<(&'static str, f32)>;

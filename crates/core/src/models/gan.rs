@@ -379,7 +379,7 @@ impl Gan {
         let mean_score = |g: &Graph, v: Var| {
             let values = g.value(v);
             let sum: f32 = if loss.is_logit() {
-                values.iter().map(|&d| 1.0 / (1.0 + libm::expf(-d))).sum()
+                values.iter().map(|&d| crate::ops::sigmoid(d)).sum()
             } else {
                 values.iter().sum()
             };

@@ -17,6 +17,7 @@ mod reduce;
 mod shape;
 mod softmax;
 
+pub(crate) use activation::sigmoid;
 pub use conv::{conv2d_output_size, Conv2dSpec};
 pub use pool::PoolSpec;
 pub(crate) use softmax::softmax_rows;

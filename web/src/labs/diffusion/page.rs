@@ -10,7 +10,7 @@ use super::protocol::{
     DiffusionSettings, Hyper, SamplerChoice, ScheduleChoice, DEFAULT_SEED, LOSS_BUCKETS, SAMPLES,
 };
 use crate::components::{
-    loss_series, palette_color, ErrorBanner, History, LineChart, PointCloud, SelectField, Series, Stat, TextField,
+    loss_series, palette_color, ErrorBanner, History, LineChart, PointCloud, PointsPanel, SelectField, Series, Stat, TextField,
     WeightsControls,
 };
 use crate::draw::format_number;
@@ -18,7 +18,7 @@ use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls, SpeedField}
 use crate::url_state::{self, decode_points, encode_points};
 use crate::validate;
 use crate::worker::protocol::{Command, OptimizerChoice, Run, Snapshot, SpeedChoice};
-use deepplay_core::data::points::{EXTENT, MAX_DRAWN_POINTS, MIN_DRAWN_POINTS};
+use deepplay_core::data::points::{EXTENT, MIN_DRAWN_POINTS};
 use deepplay_core::limits;
 
 /// A Diffusion run: its settings, seed and speed.
@@ -34,10 +34,6 @@ fn default_config() -> DiffusionConfig {
 
 /// Points kept of the loss curve.
 const HISTORY_CAPACITY: usize = 600;
-
-/// A drawn point is added only this far (data units) from the last one, so
-/// that a drag lays a trail rather than a pile.
-const DRAW_SPACING: f32 = 0.08;
 
 /// Samples count as matching the data when their distance is within this
 /// fraction of the way from a fresh data sample's score to the noise's.
@@ -475,40 +471,6 @@ pub fn DiffusionPage() -> impl IntoView {
         })
     };
 
-    let add_point = move |p: [f32; 2]| {
-        drawing.update(|points| {
-            let far = points
-                .last()
-                .is_none_or(|q| (q[0] - p[0]).hypot(q[1] - p[1]) >= DRAW_SPACING);
-            if far && points.len() < MAX_DRAWN_POINTS {
-                points.push(p);
-            }
-        });
-    };
-    let drawing_points = Signal::derive(move || drawing.with(|d| d.iter().flatten().copied().collect::<Vec<f32>>()));
-    let drawing_message = move || {
-        let n = drawing.with(Vec::len);
-        if n < MIN_DRAWN_POINTS {
-            format!("{n} points: draw at least {MIN_DRAWN_POINTS} to train on them.")
-        } else if n >= MAX_DRAWN_POINTS {
-            format!("{n} points, the most a drawing holds.")
-        } else {
-            format!("{n} points.")
-        }
-    };
-    let use_drawing = move |_| {
-        let points = drawing.get_untracked();
-        if points.len() < MIN_DRAWN_POINTS {
-            page_error.set(Some(format!(
-                "A drawn dataset needs at least {MIN_DRAWN_POINTS} points to have a shape to learn; it has {}. \
-                 Click or drag on the drawing area to add more.",
-                points.len()
-            )));
-            return;
-        }
-        page_error.set(None);
-        set_hyper(Hyper::Drawn(points));
-    };
     let on_data = move |key: String| {
         let Some(choice) = DataChoice::from_key(&key) else {
             return;
@@ -900,27 +862,12 @@ pub fn DiffusionPage() -> impl IntoView {
                     </p>
                 </section>
                 <Show when=move || drawing_open.get()>
-                    <section class="panel drawing-panel" aria-labelledby="drawing-title">
-                        <h2 id="drawing-title">"Your own points"</h2>
-                        <p class="note">"Click or drag to draw the shape the model should learn."</p>
-                        <PointCloud
-                            points=drawing_points
-                            extent=EXTENT
-                            testid="draw-points"
-                            label="The drawing area: the points you drew"
-                            color=[213, 94, 0]
-                            on_draw=Callback::new(add_point)
-                        />
-                        <p class="note" data-testid="drawing-count">{drawing_message}</p>
-                        <div class="sample-actions">
-                            <button type="button" class="button primary" data-testid="use-drawing" on:click=use_drawing>
-                                "Train on these points"
-                            </button>
-                            <button type="button" class="button" data-testid="clear-drawing" on:click=move |_| drawing.set(Vec::new())>
-                                "Clear"
-                            </button>
-                        </div>
-                    </section>
+                    <PointsPanel
+                        drawing=drawing
+                        on_use=move |points| set_hyper(Hyper::Drawn(points))
+                        page_error=page_error
+                        note="Click or drag to draw the shape the model should learn."
+                    />
                 </Show>
             </div>
         </article>

@@ -18,7 +18,7 @@ use super::protocol::{
     SamplerChoice, ScheduleChoice, HELD_OUT, LOSS_BUCKETS, MAX_FRAMES, SAMPLES, STRIP_POINTS,
 };
 use crate::worker::datasets::Datasets;
-use crate::worker::lab::{check_learning_rate, clock_ms, Applied, Lab, Losses};
+use crate::worker::lab::{check_learning_rate, check_metadata, clock_ms, Applied, Lab, Losses};
 use crate::worker::protocol::{NamedTensor, Snapshot};
 
 /// A noise guess this many times worse than guessing zero (an error of 1)
@@ -498,18 +498,7 @@ impl Lab for DiffusionTrainer {
             ("steps", s.steps.to_string()),
             ("schedule", s.schedule.key().to_string()),
         ];
-        for (key, want) in expect {
-            match metadata.get(key) {
-                Some(v) if *v == want => {}
-                found => {
-                    return Err(format!(
-                        "These weights were trained with {key} = {}, and this run has {want}: choose the same \
-                         first. The current weights are unchanged.",
-                        found.map_or("(none)", String::as_str)
-                    ))
-                }
-            }
-        }
+        check_metadata(&metadata, &expect)?;
         self.model = model;
         self.optimizer = self.settings.optimizer.build(self.settings.learning_rate);
         self.diverged = None;

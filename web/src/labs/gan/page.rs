@@ -10,7 +10,7 @@ use super::protocol::{
     Hyper, LossChoice, Net, D_WINS_STEPS, DEFAULT_SEED, HEATMAP_SIZE, MEASURED,
 };
 use crate::components::{
-    named_loss_series, ErrorBanner, Heatmap, History, LineChart, PointCloud, SelectField, Stat, TextField,
+    append_named, named_loss_series, ErrorBanner, Heatmap, History, LineChart, PointCloud, PointsPanel, SelectField, Stat, TextField,
     WeightsControls,
 };
 use crate::draw::{format_number, Rgb, RgbaImage};
@@ -18,7 +18,7 @@ use crate::pages::lab_controls::{spawn_lab_worker, LabTrainControls, SpeedField}
 use crate::url_state::{self, decode_points, encode_points};
 use crate::validate;
 use crate::worker::protocol::{Command, OptimizerChoice, Run, Snapshot, SpeedChoice};
-use deepplay_core::data::points::{EXTENT, MAX_DRAWN_POINTS, MIN_DRAWN_POINTS};
+use deepplay_core::data::points::{EXTENT, MIN_DRAWN_POINTS};
 use deepplay_core::limits;
 
 /// A GAN run: its settings, seed and speed.
@@ -34,9 +34,6 @@ fn default_config() -> GanConfig {
 
 /// Points kept of each loss curve.
 const HISTORY_CAPACITY: usize = 600;
-
-/// A drawn point is added only this far (data units) from the last one.
-const DRAW_SPACING: f32 = 0.08;
 
 /// Before this many steps a generator that covers few modes is still
 /// spreading out, not collapsed.
@@ -364,16 +361,7 @@ pub fn GanPage() -> impl IntoView {
         if !s.losses.is_empty() {
             histories.update(|h| {
                 for series in &s.losses {
-                    let at = match h.iter().position(|(name, _)| *name == series.name) {
-                        Some(i) => i,
-                        None => {
-                            h.push((series.name.clone(), History::new(HISTORY_CAPACITY)));
-                            h.len() - 1
-                        }
-                    };
-                    for &(x, y) in &series.new_points {
-                        h[at].1.push(x as f64, f64::from(y));
-                    }
+                    append_named(h, &series.name, &series.new_points, HISTORY_CAPACITY);
                 }
             });
         }
@@ -487,40 +475,6 @@ pub fn GanPage() -> impl IntoView {
         })
     };
 
-    let add_point = move |p: [f32; 2]| {
-        drawing.update(|points| {
-            let far = points
-                .last()
-                .is_none_or(|q| (q[0] - p[0]).hypot(q[1] - p[1]) >= DRAW_SPACING);
-            if far && points.len() < MAX_DRAWN_POINTS {
-                points.push(p);
-            }
-        });
-    };
-    let drawing_points = Signal::derive(move || drawing.with(|d| d.iter().flatten().copied().collect::<Vec<f32>>()));
-    let drawing_message = move || {
-        let n = drawing.with(Vec::len);
-        if n < MIN_DRAWN_POINTS {
-            format!("{n} points: draw at least {MIN_DRAWN_POINTS} to train on them.")
-        } else if n >= MAX_DRAWN_POINTS {
-            format!("{n} points, the most a drawing holds.")
-        } else {
-            format!("{n} points.")
-        }
-    };
-    let use_drawing = move |_| {
-        let points = drawing.get_untracked();
-        if points.len() < MIN_DRAWN_POINTS {
-            page_error.set(Some(format!(
-                "A drawn dataset needs at least {MIN_DRAWN_POINTS} points to have a shape to learn; it has {}. \
-                 Click or drag on the drawing area to add more.",
-                points.len()
-            )));
-            return;
-        }
-        page_error.set(None);
-        set_hyper(Hyper::Drawn(points));
-    };
     let on_data = move |key: String| {
         let Some(choice) = DataChoice::from_key(&key) else {
             return;
@@ -922,27 +876,12 @@ pub fn GanPage() -> impl IntoView {
                 </section>
                 </div>
                 <Show when=move || drawing_open.get()>
-                    <section class="panel drawing-panel" aria-labelledby="drawing-title">
-                        <h2 id="drawing-title">"Your own points"</h2>
-                        <p class="note">"Click or drag to draw the distribution the generator should imitate."</p>
-                        <PointCloud
-                            points=drawing_points
-                            extent=EXTENT
-                            testid="draw-points"
-                            label="The drawing area: the points you drew"
-                            color=[213, 94, 0]
-                            on_draw=Callback::new(add_point)
-                        />
-                        <p class="note" data-testid="drawing-count">{drawing_message}</p>
-                        <div class="sample-actions">
-                            <button type="button" class="button primary" data-testid="use-drawing" on:click=use_drawing>
-                                "Train on these points"
-                            </button>
-                            <button type="button" class="button" data-testid="clear-drawing" on:click=move |_| drawing.set(Vec::new())>
-                                "Clear"
-                            </button>
-                        </div>
-                    </section>
+                    <PointsPanel
+                        drawing=drawing
+                        on_use=move |points| set_hyper(Hyper::Drawn(points))
+                        page_error=page_error
+                        note="Click or drag to draw the distribution the generator should imitate."
+                    />
                 </Show>
             </div>
         </article>

@@ -20,7 +20,7 @@ use super::protocol::{
     MODE_MIN_SHARE, MODE_RADIUS, SHOWN,
 };
 use crate::worker::datasets::Datasets;
-use crate::worker::lab::{check_learning_rate, clock_ms, Applied, Lab, Losses};
+use crate::worker::lab::{check_learning_rate, check_metadata, clock_ms, Applied, Lab, Losses};
 use crate::worker::protocol::{NamedTensor, OptimizerChoice, Snapshot};
 
 /// Projections of the sliced Wasserstein distance.
@@ -90,7 +90,7 @@ fn optimizer(n: &NetSettings) -> Optimizer {
 }
 
 /// The settings the core does not check when it builds, with the message a
-/// visitor reads. (Sizes, noise dimension and penalty: `Gan::new`.)
+/// visitor reads. (Sizes and noise dimension: `Gan::new`.)
 pub fn validate(s: &GanSettings) -> Result<(), String> {
     let checks = [
         limits::BATCH_SIZE
@@ -98,6 +98,10 @@ pub fn validate(s: &GanSettings) -> Result<(), String> {
             .map(|_| ()),
         limits::GAN_D_STEPS
             .check("gan", "discriminator steps per generator step", s.d_steps)
+            .map(|_| ()),
+        // The core checks it when it builds; here it is checked for a live change too.
+        limits::GRADIENT_PENALTY
+            .check("gan", "the gradient penalty's weight", s.gradient_penalty)
             .map(|_| ()),
         cloud(s).check(),
     ];
@@ -415,10 +419,6 @@ impl GanTrainer {
             *self = Self::new(settings, self.seed)?;
             return Ok(Applied::Restarted);
         }
-        // Checked by the core when it builds; checked here for a live change.
-        limits::GRADIENT_PENALTY
-            .check("gan", "the gradient penalty's weight", settings.gradient_penalty)
-            .map_err(|e| e.to_string())?;
         self.settings = settings;
         match hyper {
             Hyper::LearningRate(Net::Generator, lr) => self.g_optimizer.set_lr(lr),
@@ -521,18 +521,7 @@ impl Lab for GanTrainer {
             ("deepplay.lab", "gan".to_string()),
             ("loss", s.loss.key().to_string()),
         ];
-        for (key, want) in expect {
-            match metadata.get(key) {
-                Some(v) if *v == want => {}
-                found => {
-                    return Err(format!(
-                        "These weights were trained with {key} = {}, and this run has {want}: choose the same \
-                         first. The current weights are unchanged.",
-                        found.map_or("(none)", String::as_str)
-                    ))
-                }
-            }
-        }
+        check_metadata(&metadata, &expect)?;
         self.gan = gan;
         self.d_optimizer = optimizer(&self.settings.discriminator);
         self.g_optimizer = optimizer(&self.settings.generator);

@@ -10,7 +10,7 @@ use super::protocol::{
     DEFAULT_SEED, HELD_OUT, MODELS,
 };
 use crate::components::{
-    named_loss_series, palette_color, time_heatmap::Cell, ErrorBanner, History, LineChart, SelectField, Series, Stat, TextField,
+    append_named, named_loss_series, palette_color, time_heatmap::Cell, ErrorBanner, History, LineChart, SelectField, Series, Stat, TextField,
     TimeHeatmap, TimeMatrix, TimeScale, WeightsControls,
 };
 use crate::draw::format_number;
@@ -299,16 +299,7 @@ pub fn SequencesPage() -> impl IntoView {
                     .iter()
                     .position(|m| *m == series.name)
                     .map_or(series.name.as_str(), |i| TITLES[i]);
-                let at = match hs.iter().position(|(n, _)| n == label) {
-                    Some(at) => at,
-                    None => {
-                        hs.push((label.to_string(), History::new(HISTORY_CAPACITY)));
-                        hs.len() - 1
-                    }
-                };
-                for &(x, y) in &series.new_points {
-                    hs[at].1.push(x as f64, f64::from(y));
-                }
+                append_named(hs, label, &series.new_points, HISTORY_CAPACITY);
             }
         });
         for (i, m) in MODELS.iter().enumerate() {
