@@ -16,6 +16,9 @@
 #![deny(unsafe_code)]
 
 extern crate alloc;
+// Tests may read the shipped files (the pretrained network, MNIST).
+#[cfg(test)]
+extern crate std;
 
 pub mod autograd;
 pub mod buffers;

@@ -6,6 +6,7 @@ pub mod denoiser;
 pub mod gan;
 pub mod mlp;
 pub mod recurrent;
+pub mod transfer;
 pub mod transformer;
 
 use crate::autograd::{Graph, Var};
