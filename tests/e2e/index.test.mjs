@@ -28,9 +28,9 @@ test("the index mounts, drops the loading screen and links every lab", async () 
 
 test("labs not built yet say so, reached by link and by address", async () => {
   const { page, context, problems } = await openPage(app, "/");
-  await byTestId(page, "lab-link-transfer").click();
+  await byTestId(page, "lab-link-detection").click();
   await byTestId(page, "coming-soon").waitFor();
-  assert.match(await page.locator("h1").textContent(), /Transfer/);
+  assert.match(await page.locator("h1").textContent(), /detection/i);
   assert.match(await byTestId(page, "coming-soon").textContent(), /not available yet/);
   // The live labs open their own pages.
   await page.goto(`${app.url}/cnn`);
@@ -43,8 +43,10 @@ test("labs not built yet say so, reached by link and by address", async () => {
   await byTestId(page, "diffusion").waitFor();
   await page.goto(`${app.url}/gan`);
   await byTestId(page, "gan").waitFor();
+  await page.goto(`${app.url}/transfer`);
+  await byTestId(page, "transfer").waitFor();
   // Straight to a route: the static server falls back to index.html.
-  for (const slug of LABS.slice(6)) {
+  for (const slug of LABS.slice(7)) {
     await page.goto(`${app.url}/${slug}`);
     await byTestId(page, "coming-soon").waitFor();
   }

@@ -47,8 +47,16 @@ fn now_ms() -> f64 {
 }
 
 /// `on_ink` gets the 28x28 image as the visitor draws, and None on clear.
+/// Each change of `clear` (after the first value) wipes the pad, as its
+/// Clear button does: for a page that takes the drawing away.
 #[component]
-pub fn DrawPad(#[prop(into)] on_ink: Callback<Option<Vec<f32>>>) -> impl IntoView {
+pub fn DrawPad(
+    #[prop(into)] on_ink: Callback<Option<Vec<f32>>>,
+    #[prop(optional, into)] clear: Option<Signal<u64>>,
+    /// What the pad is for, for screen readers.
+    #[prop(default = "Drawing pad: draw a digit with the mouse, a pen or a finger")]
+    label: &'static str,
+) -> impl IntoView {
     let canvas = NodeRef::<html::Canvas>::new();
     let drawing = StoredValue::new(false);
     let last = StoredValue::new((0.0f64, 0.0f64));
@@ -117,14 +125,24 @@ pub fn DrawPad(#[prop(into)] on_ink: Callback<Option<Vec<f32>>>) -> impl IntoVie
             report(true);
         }
     };
-    let clear = move |_| {
-        if let Some(c) = canvas.get() {
+    let wipe = move || {
+        if let Some(c) = canvas.get_untracked() {
             if let Some(ctx) = context(&c) {
                 ctx.clear_rect(0.0, 0.0, f64::from(c.width()), f64::from(c.height()));
             }
         }
         on_ink.run(None);
     };
+    if let Some(trigger) = clear {
+        Effect::new(move |previous: Option<u64>| {
+            let now = trigger.get();
+            if previous.is_some_and(|p| p != now) {
+                wipe();
+            }
+            now
+        });
+    }
+    let clear = move |_| wipe();
     view! {
         <div class="draw-pad">
             <canvas
@@ -133,7 +151,7 @@ pub fn DrawPad(#[prop(into)] on_ink: Callback<Option<Vec<f32>>>) -> impl IntoVie
                 height=PAD_SIZE
                 data-testid="draw-canvas"
                 role="img"
-                aria-label="Drawing pad: draw a digit with the mouse, a pen or a finger"
+                aria-label=label
                 on:pointerdown=on_down
                 on:pointermove=on_move
                 on:pointerup=on_up

@@ -80,28 +80,19 @@ labs! {
     attention::Attention,
     diffusion::Diffusion,
     gan::Gan,
+    transfer::Transfer,
 }
 
 /// Labs whose folder does not exist yet: their route says what is coming.
 /// A lab's entry moves from here to the registry when it is built.
-pub const UPCOMING: &[LabInfo] = &[
-    LabInfo {
-        slug: "transfer",
-        title: "Transfer learning",
-        short_title: "Transfer",
-        model: "The CNN, pretrained, then fine-tuned",
-        summary: "Teach the digit network new classes from a few examples, some drawn by you; \
-                  freeze layers and compare fine-tuning with training from scratch.",
-    },
-    LabInfo {
-        slug: "detection",
-        title: "Object detection",
-        short_title: "Detection",
-        model: "A tiny one-stage grid detector",
-        summary: "Predicted boxes and confidences on synthetic shapes, and the mAP@0.5 score \
+pub const UPCOMING: &[LabInfo] = &[LabInfo {
+    slug: "detection",
+    title: "Object detection",
+    short_title: "Detection",
+    model: "A tiny one-stage grid detector",
+    summary: "Predicted boxes and confidences on synthetic shapes, and the mAP@0.5 score \
                   rising as the detector learns.",
-    },
-];
+}];
 
 /// A lab by its slug, live or upcoming, and whether it is live.
 pub fn find(slug: &str) -> Option<(&'static LabInfo, bool)> {
@@ -138,7 +129,8 @@ mod tests {
         }
         assert!(find("nope").is_none());
         assert_eq!(find("cnn").map(|(_, live)| live), Some(true));
-        assert_eq!(find("transfer").map(|(_, live)| live), Some(false));
+        assert_eq!(find("transfer").map(|(_, live)| live), Some(true));
+        assert_eq!(find("detection").map(|(_, live)| live), Some(false));
     }
 
     #[test]
@@ -188,10 +180,10 @@ mod tests {
         for info in LIVE {
             let factory = worker_lab(info.slug).unwrap();
             let listed = factory.datasets.map(|needs| needs.ids.to_vec()).unwrap_or_default();
-            let expected = if info.slug == "cnn" {
-                vec![DatasetId::Mnist]
-            } else {
-                vec![]
+            let expected = match info.slug {
+                "cnn" => vec![DatasetId::Mnist],
+                "transfer" => vec![DatasetId::Mnist, DatasetId::PretrainedCnn],
+                _ => vec![],
             };
             assert_eq!(listed, expected, "{}", info.slug);
         }

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use deepplay_core::data::mnist::Mnist;
+use deepplay_core::models::transfer::{load_pretrained, Pretrained};
 
 /// Starts fetching a dataset; the runtime hears back through
 /// `dataset_progress` and `dataset_loaded`. In the browser it is the
@@ -24,13 +25,19 @@ pub struct DatasetNeeds {
 pub enum DatasetId {
     /// MNIST-10k: 10,000 handwritten digits, 28x28 (`web/assets/data/`).
     Mnist,
+    /// The Transfer lab's network pretrained on digits 0-4 (`make pretrain`).
+    PretrainedCnn,
 }
+
+/// The shipped pretrained network's file (in `web/assets/data/`).
+pub const PRETRAINED_FILE: &str = "pretrained-cnn-digits-0-4.safetensors";
 
 impl DatasetId {
     /// How the page names it while it loads.
     pub fn label(self) -> &'static str {
         match self {
             Self::Mnist => "MNIST (10,000 handwritten digits)",
+            Self::PretrainedCnn => "the pretrained network",
         }
     }
 
@@ -42,6 +49,7 @@ impl DatasetId {
                 ("./data/mnist-10k-images-idx3-ubyte.gz", 1_613_121),
                 ("./data/mnist-10k-labels-idx1-ubyte.gz", 5_123),
             ],
+            Self::PretrainedCnn => &[("./data/pretrained-cnn-digits-0-4.safetensors", 19_500)],
         }
     }
 
@@ -52,6 +60,9 @@ impl DatasetId {
             (Self::Mnist, [images, labels]) => Mnist::from_gzip(images, labels)
                 .map(|m| Dataset::Mnist(Rc::new(m)))
                 .map_err(|e| format!("The MNIST files are damaged ({e}). Reload the page.")),
+            (Self::PretrainedCnn, [bytes]) => load_pretrained(bytes)
+                .map(|p| Dataset::PretrainedCnn(Rc::new(p)))
+                .map_err(|e| format!("The pretrained network's file is damaged ({e}). Reload the page.")),
             _ => Err(format!("{}: wrong number of files", self.label())),
         }
     }
@@ -61,25 +72,36 @@ impl DatasetId {
 #[derive(Clone)]
 pub enum Dataset {
     Mnist(Rc<Mnist>),
+    PretrainedCnn(Rc<Pretrained>),
 }
 
 /// Every dataset this worker has loaded so far.
 #[derive(Clone, Default)]
 pub struct Datasets {
     mnist: Option<Rc<Mnist>>,
+    pretrained: Option<Rc<Pretrained>>,
 }
 
 impl Datasets {
     pub fn has(&self, id: DatasetId) -> bool {
         match id {
             DatasetId::Mnist => self.mnist.is_some(),
+            DatasetId::PretrainedCnn => self.pretrained.is_some(),
         }
     }
 
     pub fn insert(&mut self, dataset: Dataset) {
         match dataset {
             Dataset::Mnist(m) => self.mnist = Some(m),
+            Dataset::PretrainedCnn(p) => self.pretrained = Some(p),
         }
+    }
+
+    /// The pretrained network, for a lab that listed [`DatasetId::PretrainedCnn`].
+    pub fn pretrained(&self) -> Result<Rc<Pretrained>, String> {
+        self.pretrained
+            .clone()
+            .ok_or_else(|| "The pretrained network has not been loaded yet.".to_string())
     }
 
     /// MNIST, for a lab that listed [`DatasetId::Mnist`] in its `DATASETS`.
@@ -88,6 +110,16 @@ impl Datasets {
             .clone()
             .ok_or_else(|| "MNIST has not been loaded yet.".to_string())
     }
+}
+
+/// The pretrained network the app ships, decoded: for native tests of labs.
+#[cfg(test)]
+pub fn shipped_pretrained() -> Rc<Pretrained> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/data/pretrained-cnn-digits-0-4.safetensors"
+    );
+    Rc::new(load_pretrained(&std::fs::read(path).expect("the shipped pretrained file")).expect("it decodes"))
 }
 
 /// The MNIST files the app ships, decoded: for native tests of labs.
@@ -111,7 +143,7 @@ mod tests {
     #[test]
     fn listed_sizes_match_the_shipped_files() {
         let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/");
-        for &(url, size) in DatasetId::Mnist.files() {
+        for &(url, size) in DatasetId::Mnist.files().iter().chain(DatasetId::PretrainedCnn.files()) {
             let path = format!("{assets}{}", url.trim_start_matches("./"));
             let actual = std::fs::metadata(&path).map(|m| m.len());
             assert_eq!(actual.ok(), Some(size), "{path}");
