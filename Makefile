@@ -68,6 +68,7 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_ATTENTION_TARGET=0.99 node --test --test-name-pattern="long run" attention.test.mjs
 	cd tests/e2e && DEEPPLAY_DIFFUSION_TARGET=60 node --test --test-name-pattern="long run" diffusion.test.mjs
 	cd tests/e2e && DEEPPLAY_GAN_TARGET=120 DEEPPLAY_GAN_SEEDS=5 node --test --test-name-pattern="long run" gan.test.mjs
+	cd tests/e2e && DEEPPLAY_TRANSFER_SECONDS=20 DEEPPLAY_TRANSFER_SEEDS=3 node --test --test-name-pattern="long run" transfer.test.mjs
 
 # Rewrites the Transfer lab's pretrained network (web/assets/data/
 # pretrained-cnn-digits-0-4.safetensors): the CNN lab's network trained on

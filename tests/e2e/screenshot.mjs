@@ -3,7 +3,8 @@
 // after a few seconds of training (desktop and phone), and the Attention lab
 // trained, on a passive sentence with one query row opened, and the
 // Diffusion lab trained, its samples over the data, and the GAN lab with
-// its fakes on every mode of the ring. `make screenshot`
+// its fakes on every mode of the ring, and the Transfer lab after a few
+// hundred steps. `make screenshot`
 // (`SHOTS=diffusion make screenshot`: only the names containing "diffusion").
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -23,6 +24,7 @@ try {
     ["screenshot-attention.png", { width: 1400, height: 900 }, true],
     ["screenshot-diffusion.png", { width: 1400, height: 900 }, false],
     ["screenshot-gan.png", { width: 1400, height: 900 }, false],
+    ["screenshot-transfer.png", { width: 1400, height: 1000 }, false],
   ].filter(([name]) => !process.env.SHOTS || name.includes(process.env.SHOTS));
   for (const [name, viewport, fullPage] of shots) {
     const path =
@@ -36,7 +38,9 @@ try {
               ? "/diffusion"
               : name.startsWith("screenshot-gan")
                 ? "/gan"
-                : "/playground";
+                : name.startsWith("screenshot-transfer")
+                  ? "/transfer"
+                  : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -96,6 +100,14 @@ try {
       await waitFor("all 8 modes", async () => (await dataValue(page, "step-count")) > 3000 && (await dataValue(page, "modes-covered")) === 8, 90000);
       await byTestId(page, "train-toggle").click();
       await page.waitForTimeout(300);
+    } else if (path === "/transfer") {
+      // Both networks trained a few hundred steps on 10 examples of each new digit.
+      await waitFor("the held-out set measured", async () => Number.isFinite(await dataValue(page, "finetune-accuracy")), 60000);
+      await byTestId(page, "train-toggle").click();
+      await waitFor("some training", async () => (await dataValue(page, "step-count")) > 400, 60000);
+      await byTestId(page, "train-toggle").click();
+      await waitFor("the final pass", async () => /After \d+ steps/.test(await byTestId(page, "lesson").textContent()), 30000);
+      await page.waitForTimeout(500);
     } else {
       await byTestId(page, "lab-list").waitFor();
     }

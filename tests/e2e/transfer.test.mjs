@@ -223,3 +223,42 @@ test("bad uploads and a class without drawings get messages and change nothing",
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+// make e2e-long: DEEPPLAY_TRANSFER_SECONDS=20 trains the defaults with 1, 5,
+// 10 and 50 examples of each digit from DEEPPLAY_TRANSFER_SEEDS seeds for
+// that long each and prints both held-out accuracies (the README's table).
+const longSeconds = Number(process.env.DEEPPLAY_TRANSFER_SECONDS ?? 0);
+const longSeeds = Number(process.env.DEEPPLAY_TRANSFER_SEEDS ?? 3);
+
+test("long run: fine-tuned against scratch for every number of examples, from several seeds", { skip: !(longSeconds > 0) }, async () => {
+  const leads = {};
+  for (const n of [1, 5, 10, 50]) {
+    for (let seed = 1; seed <= longSeeds; seed++) {
+      const { page, context, problems } = await openTransfer(`?n=${n}&seed=${seed}`);
+      await byTestId(page, "train-toggle").click();
+      const started = Date.now();
+      let firstLead = null;
+      while (Date.now() - started < longSeconds * 1000) {
+        await page.waitForTimeout(250);
+        const [f, s] = [await dataValue(page, "finetune-accuracy"), await dataValue(page, "scratch-accuracy")];
+        if (firstLead === null && f >= 0.8 && f > s) firstLead = (Date.now() - started) / 1000;
+      }
+      await byTestId(page, "train-toggle").click();
+      // Paused: one whole pass with the final weights.
+      const steps = await waitFor("the final pass", async () => {
+        const at = await dataValue(page, "step-count");
+        const m = /After (\d+) steps/.exec(await byTestId(page, "lesson").textContent());
+        return m && Number(m[1]) === at ? at : false;
+      }, 30000);
+      const [f, s] = [await dataValue(page, "finetune-accuracy"), await dataValue(page, "scratch-accuracy")];
+      console.log(`# transfer ${n}/class seed ${seed}: after ${longSeconds} s (${steps} steps) fine-tuned ${f.toFixed(3)}, scratch ${s.toFixed(3)} ` +
+        `(lead ${(100 * (f - s)).toFixed(1)} points)` + (firstLead === null ? "" : `; fine-tuned first over 80% and ahead at ${firstLead.toFixed(1)} s`));
+      (leads[n] ??= []).push(f - s);
+      assert.equal(await byTestId(page, "error-banner").count(), 0);
+      assert.deepEqual(problems, []);
+      await context.close();
+    }
+  }
+  // With few examples fine-tuning leads on every seed.
+  for (const n of [5, 10]) assert.ok(leads[n].every((d) => d > 0), `${n}/class: ${leads[n]}`);
+});

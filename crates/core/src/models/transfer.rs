@@ -210,10 +210,27 @@ pub fn load_pretrained(bytes: &[u8]) -> Result<Pretrained> {
     }
     let test_accuracy = metadata
         .get(meta::ACCURACY)
-        .and_then(|a| a.parse::<f32>().ok())
-        .filter(|a| (0.0..=1.0).contains(a))
+        .and_then(|a| parse_fraction(a))
         .ok_or_else(|| Error::Decode("the pretrained file does not record its accuracy".into()))?;
     Ok(Pretrained { model, test_accuracy })
+}
+
+/// A fraction in [0, 1] written as `0.dddd` or `1` (at most 9 decimals).
+/// By hand: `str::parse::<f32>` would link 10 KB of float parsing into
+/// every worker that can fetch this file.
+fn parse_fraction(text: &str) -> Option<f32> {
+    let (whole, decimals) = text.split_once('.').unwrap_or((text, ""));
+    if decimals.len() > 9 || !decimals.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole = match whole {
+        "0" => 0.0,
+        "1" => 1.0,
+        _ => return None,
+    };
+    let digits: u32 = if decimals.is_empty() { 0 } else { decimals.parse().ok()? };
+    let value = whole + digits as f64 / libm::pow(10.0, decimals.len() as f64);
+    (value <= 1.0).then_some(value as f32)
 }
 
 /// The predicted class of images `range` of `set`.
@@ -367,6 +384,16 @@ mod tests {
         assert_eq!(relative_change(&after[0].value, &before[0]), 0.0);
         assert!(relative_change(&after[2].value, &before[2]) > 0.0, "conv2 trained");
         assert!(relative_change(&after[4].value, &before[4]) > 0.0, "the head trained");
+    }
+
+    #[test]
+    fn fractions_parse_by_hand() {
+        assert_eq!(parse_fraction("0.9882"), Some(0.9882));
+        assert_eq!(parse_fraction("1"), Some(1.0));
+        assert_eq!(parse_fraction("0"), Some(0.0));
+        for bad in ["", "1.5", "2", "0.-1", "0.1e3", "abc", "0.1234567890"] {
+            assert_eq!(parse_fraction(bad), None, "{bad}");
+        }
     }
 
     #[test]

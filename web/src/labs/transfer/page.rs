@@ -220,7 +220,8 @@ pub fn lesson(
             "After {step} steps on {train} examples, the pretrained network fine-tuned ({kept}) gets {} of the \
              {heldout} {what} right; the same network from scratch gets {}: {lead:.0} points behind. Pretraining on \
              digits 0-4 taught the conv layers strokes, curves and corners, which new shapes are made of too; from \
-             scratch, {train} examples are too few to learn them.",
+             scratch, the network has to find them in {train} examples alone. The fewer the examples, the wider \
+             the gap.",
             pct(finetune),
             pct(scratch)
         )
@@ -695,9 +696,10 @@ pub fn TransferPage() -> impl IntoView {
                 <h1>"Transfer learning: start from what a network already knows"</h1>
                 <p class="lede">
                     "This network learned digits 0 to 4. Give it a new head and a few examples of classes it has \
-                     never seen, digits 5 to 9 or shapes you draw, and it learns them far faster than the same \
-                     network starting from random weights. Choose which layers to freeze, and watch both learn \
-                     side by side on the same examples."
+                     never seen, digits 5 to 9 or shapes you draw: with few examples it learns them better than \
+                     the same network starting from random weights, because its first layers already see strokes \
+                     and curves. Choose which layers to freeze, and watch both learn side by side on the same \
+                     examples."
                 </p>
             </header>
             <ErrorBanner error=banner />
