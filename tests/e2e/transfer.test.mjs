@@ -95,6 +95,12 @@ test("fine-tuning leads on held-out digits, and a frozen layer's kernels do not 
     return m && Number(m[1]) >= 300;
   }, 30000);
   await byTestId(page, "train-toggle").click();
+  // Paused: the last snapshots arrive, then one pass with the final weights.
+  const steps = await waitFor("the pause and its final pass", async () => {
+    const at = await dataValue(page, "step-count");
+    const m = /After (\d+) steps/.exec(await byTestId(page, "lesson").textContent());
+    return m && Number(m[1]) === at ? at : false;
+  }, 30000);
   const after = { f: await dataValue(page, "finetune-accuracy"), s: await dataValue(page, "scratch-accuracy") };
   assert.ok(after.f > before.f + 0.3 && after.s > before.s + 0.3, `both learned: ${JSON.stringify({ before, after })}`);
   assert.ok(after.f > 0.85, `fine-tuned ${after.f}`);
@@ -110,7 +116,6 @@ test("fine-tuning leads on held-out digits, and a frozen layer's kernels do not 
   assert.ok((await coloursInside(page, "loss-chart")) > 3, "the loss chart is drawn");
 
   // Unfreezing conv1 lets it move (live, no restart).
-  const steps = await dataValue(page, "step-count");
   await byTestId(page, "freeze-0").uncheck();
   await byTestId(page, "step-once").click();
   await waitFor("one more step", async () => (await dataValue(page, "step-count")) === steps + 1);

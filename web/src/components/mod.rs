@@ -23,4 +23,4 @@ pub use line_chart::{
 pub use point_cloud::PointCloud;
 pub use points_panel::PointsPanel;
 pub use time_heatmap::{TimeHeatmap, TimeMatrix, TimeScale};
-pub use weights::{download, WeightsControls};
+pub use weights::{download, read_chosen_file, take_chosen_file, WeightsControls};

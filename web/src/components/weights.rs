@@ -42,6 +42,34 @@ pub fn download(file_name: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The file chosen in a file input's `change` event, taken: the input is
+/// cleared, so that the same file can be chosen again after a fix.
+pub fn take_chosen_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    let input = ev.target()?.dyn_into::<HtmlInputElement>().ok()?;
+    let file = input.files()?.get(0)?;
+    input.set_value("");
+    Some(file)
+}
+
+/// Reads the file chosen in a file input's `change` event and hands its
+/// bytes to `on_bytes`, or calls `on_error` if the browser cannot read it.
+pub fn read_chosen_file(
+    ev: &leptos::ev::Event,
+    on_bytes: impl FnOnce(Vec<u8>) + 'static,
+    on_error: impl FnOnce() + 'static,
+) {
+    let Some(file) = take_chosen_file(ev) else {
+        return;
+    };
+    let promise = file.array_buffer();
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(buffer) => on_bytes(js_sys::Uint8Array::new(&buffer).to_vec()),
+            Err(_) => on_error(),
+        }
+    });
+}
+
 /// The download button and the file input.
 #[component]
 pub fn WeightsControls(
@@ -50,22 +78,7 @@ pub fn WeightsControls(
     #[prop(into)]
     on_import: Callback<Vec<u8>>,
 ) -> impl IntoView {
-    let on_change = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        let promise = file.array_buffer();
-        // Clearing lets the same file be chosen again after a fix.
-        input.set_value("");
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                on_import.run(js_sys::Uint8Array::new(&buffer).to_vec());
-            }
-        });
-    };
+    let on_change = move |ev: leptos::ev::Event| read_chosen_file(&ev, move |bytes| on_import.run(bytes), || {});
     view! {
         <div class="weights-controls" role="group" aria-label="Weights">
             <button type="button" class="button" data-testid="export-weights" on:click=move |_| on_export.run(())>

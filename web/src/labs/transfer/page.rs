@@ -12,7 +12,7 @@ use super::protocol::{
     CONV_LAYERS, DEFAULT_SEED, MAX_CLASSES, MAX_EXAMPLES_PER_CLASS, MAX_NAME_CHARS, MIN_CLASSES, PER_CLASS_CHOICES,
 };
 use crate::components::{
-    append_named, download, named_loss_series, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series,
+    append_named, download, named_loss_series, read_chosen_file, take_chosen_file, DrawPad, ErrorBanner, History, ImageGrid, LineChart, SelectField, Series,
     Stat, TextField, WeightsControls,
 };
 use crate::draw::{ink_image, RgbaImage};
@@ -522,14 +522,9 @@ pub fn TransferPage() -> impl IntoView {
         }
     };
     let on_upload = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        let Some(file) = take_chosen_file(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        input.set_value("");
         page_error.set(None);
         #[cfg(target_arch = "wasm32")]
         super::upload::read_picture(file, move |result| match result {
@@ -540,24 +535,12 @@ pub fn TransferPage() -> impl IntoView {
         let _ = file;
     };
     let on_import_examples = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        input.set_value("");
         page_error.set(None);
-        let promise = file.array_buffer();
-        wasm_bindgen_futures::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(promise).await {
-                Ok(buffer) => link.command(&LabCommand::ReadExamples {
-                    bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
-                }),
-                Err(_) => page_error.set(Some("Could not read that file. Your classes are unchanged.".into())),
-            }
-        });
+        read_chosen_file(
+            &ev,
+            move |bytes| link.command(&LabCommand::ReadExamples { bytes }),
+            move || page_error.set(Some("Could not read that file. Your classes are unchanged.".into())),
+        );
     };
 
     // The class a network picks for the drawing, and its probability.
