@@ -4,6 +4,8 @@
 //! chosen layers frozen, beside the same network from scratch on the same
 //! batches; prints held-out accuracy on the test split's 5-9 over steps.
 //!   cargo run --release -p deepplay-core --example transfer -- [per-class] [steps] [lr] [freeze: none|conv1|both] [seeds] [augment 0|1]
+//! With FILTERS=16,32 (conv filters), PRE_AUG=1 (shifts while pretraining)
+//! or PRE_STEPS=n, a network pretrained here that way replaces the shipped one.
 
 use deepplay_core::data::mnist::Mnist;
 use deepplay_core::models::cnn::Cnn;

@@ -280,8 +280,7 @@ fn Thumb(image: Vec<u8>, label: String, testid: String, #[prop(into)] on_remove:
 #[component]
 pub fn TransferPage() -> impl IntoView {
     let (mut initial, texts) = config_from_query(&url_state::read());
-    let classes = RwSignal::new(load_classes());
-    initial.settings.drawn = classes.get_untracked();
+    initial.settings.drawn = load_classes();
 
     // What the worker reports.
     let running = RwSignal::new(false);
@@ -302,6 +301,12 @@ pub fn TransferPage() -> impl IntoView {
 
     // The settings: the last valid ones, and the fields as typed.
     let config = RwSignal::new(initial);
+    // The visitor's classes are the settings' (one copy): kept in the
+    // browser whenever they change.
+    let classes = Memo::new(move |_| config.with(|c| c.settings.drawn.clone()));
+    Effect::new(move |_| classes.with(|c| save_classes(c)));
+    // Classes read from a file, until they are sent to the worker.
+    let imported = RwSignal::new(None::<Vec<DrawnClass>>);
     let seed_text = RwSignal::new(texts.seed);
     let lr_text = RwSignal::new(texts.learning_rate);
     let batch_text = RwSignal::new(texts.batch_size);
@@ -399,15 +404,7 @@ pub fn TransferPage() -> impl IntoView {
                 page_error.set(Some(message));
             }
         }
-        Reply::Examples { classes: loaded } => {
-            classes.set(loaded.clone());
-            save_classes(&loaded);
-            target_class.set(0);
-            config.update(|c| {
-                c.settings.task = TaskChoice::Drawn;
-                c.settings.drawn = loaded.clone();
-            });
-        }
+        Reply::Examples { classes: loaded } => imported.set(Some(loaded)),
     };
 
     let link = spawn_lab_worker::<TransferProtocol>(on_snapshot, on_reply, move || config.get_untracked(), running, page_error);
@@ -421,26 +418,21 @@ pub fn TransferPage() -> impl IntoView {
         config.update(|c| hyper.apply(&mut c.settings));
         link.hyper(&hyper);
     };
-    // Imported examples become the task: tell the worker once the config changed.
-    Effect::new(move |previous: Option<Vec<DrawnClass>>| {
-        let drawn = config.with(|c| c.settings.drawn.clone());
-        let task = config.with(|c| c.settings.task);
-        if let Some(previous) = previous {
-            if previous != drawn && task == TaskChoice::Drawn {
-                link.hyper(&Hyper::Task(TaskChoice::Drawn));
-                link.hyper(&Hyper::Classes(drawn.clone()));
+    // Imported classes replace the visitor's and become the task.
+    Effect::new(move |_| {
+        if let Some(loaded) = imported.get() {
+            target_class.set(0);
+            set_hyper(Hyper::Classes(loaded));
+            if config.with_untracked(|c| c.settings.task) != TaskChoice::Drawn {
+                set_hyper(Hyper::Task(TaskChoice::Drawn));
             }
         }
-        drawn
     });
-    // Every edit of the classes: kept in the browser, and a new run.
+    // Every edit of the classes starts a new run with them.
     let edit_classes = move |edit: &dyn Fn(&mut Vec<DrawnClass>)| {
         let mut next = classes.get_untracked();
         edit(&mut next);
-        save_classes(&next);
-        classes.set(next.clone());
-        page_error.set(None);
-        config.update(|c| c.settings.drawn = next.clone());
+        set_hyper(Hyper::Classes(next));
     };
     let set_speed = move |speed: SpeedChoice| {
         config.update(|c| c.speed = speed);
@@ -704,9 +696,6 @@ pub fn TransferPage() -> impl IntoView {
                             value=Signal::derive(move || task.get().key())
                             on_change=move |key: String| {
                                 if let Some(v) = TaskChoice::from_key(&key) {
-                                    if v == TaskChoice::Drawn {
-                                        set_hyper(Hyper::Classes(classes.get_untracked()));
-                                    }
                                     set_hyper(Hyper::Task(v));
                                 }
                             }
