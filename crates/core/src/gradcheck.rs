@@ -443,6 +443,33 @@ pub fn op_cases(seed: u64) -> Vec<Case> {
             crate::models::gan::output_and_input_gradient(g, v[0], &layers, crate::layers::Activation::Tanh)?;
         Ok(grad)
     }));
+    // The Detection lab's loss, drawn last: a 3x3 grid of two pictures
+    // with an object's target in about a third of the cells, so that every
+    // part of the loss (box, objectness with and without an object, class)
+    // has a gradient to check.
+    let classes = dim(r, 2, 3);
+    let targets: Vec<Option<crate::detection::CellTarget>> = (0..2 * 9)
+        .map(|_| {
+            (r.below(3) == 0).then(|| crate::detection::CellTarget {
+                x: r.uniform(),
+                y: r.uniform(),
+                w: r.uniform_range(-1.0, 1.0),
+                h: r.uniform_range(-1.0, 1.0),
+                class: r.below(classes),
+            })
+        })
+        .collect();
+    cases.push(case(
+        "yolo_loss",
+        vec![randn(r, &[2, crate::detection::BOX_CHANNELS + classes, 3, 3], 1.5)],
+        move |g, v| {
+            let weights = crate::ops::YoloWeights {
+                coord: 2.0,
+                no_object: 0.5,
+            };
+            Ok(g.yolo_loss(v[0], &targets, weights)?.0)
+        },
+    ));
     cases
 }
 

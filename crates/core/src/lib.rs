@@ -24,6 +24,7 @@ pub mod autograd;
 pub mod buffers;
 pub mod data;
 pub mod ddpm;
+pub mod detection;
 pub mod error;
 pub mod gradcheck;
 pub mod init;

@@ -214,6 +214,19 @@ pub const GAN_D_STEPS: Range<usize> = Range::closed(1, 10);
 /// Weight of WGAN-GP's gradient penalty, 0 to 100 (the paper's is 10).
 pub const GRADIENT_PENALTY: Range<f32> = Range::closed(0.0, 100.0);
 
+/// Filters of the detector's first convolution (the next ones double it).
+pub const DETECTOR_WIDTH: Range<usize> = Range::closed(2, 16);
+
+/// The detector's confidence and NMS IoU thresholds.
+pub const THRESHOLD: Range<f32> = Range::closed(0.0, 1.0);
+
+/// The weight of the box error in the detector's loss (YOLO's lambda_coord is 5).
+pub const BOX_WEIGHT: Range<f32> = Range::closed(0.0, 100.0);
+
+/// Training scenes per batch in the Detection lab (each is a 64x64 colour
+/// picture: a batch of 64 is already a second's work in a browser).
+pub const DETECTION_BATCH: Range<usize> = Range::closed(1, 64);
+
 /// Seed, 0 to 2^53 - 1: the largest whole number a JavaScript number (and so
 /// a URL that passes through one) holds exactly. The core's [`crate::Rng`]
 /// takes any u64; the page keeps seeds it can round-trip.

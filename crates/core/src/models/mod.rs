@@ -3,6 +3,7 @@
 pub mod cnn;
 pub mod cnn_trainer;
 pub mod denoiser;
+pub mod detector;
 pub mod gan;
 pub mod mlp;
 pub mod recurrent;

@@ -16,11 +16,13 @@ mod pool;
 mod reduce;
 mod shape;
 mod softmax;
+mod yolo;
 
 pub(crate) use activation::sigmoid;
 pub use conv::{conv2d_output_size, Conv2dSpec};
 pub use pool::PoolSpec;
 pub(crate) use softmax::softmax_rows;
+pub use yolo::{YoloLossParts, YoloWeights};
 
 use crate::buffers::Buffers;
 use crate::tensor::Tensor;
