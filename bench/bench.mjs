@@ -641,6 +641,48 @@ results.gan = await attempt('deepplay gan', async () => {
   return out;
 });
 
+// ---------------------------------------------------------------- Detection lab
+
+// The lab's defaults: convolutions of 8, 16, 32 and 32 3x3 filters (max-pool
+// after the first three) on 64x64 colour scenes, a 1x1 head to an 8x8 grid
+// of 8 channels, batch 16 of fresh scenes, Adam 0.003. The step is cut into
+// its phases: drawing the scenes and targets, forward, the YOLO loss,
+// backward, update. No peer runs this model; the table is DeepPlay's own.
+log('Detection lab training step: DeepPlay');
+results.detection = await attempt('deepplay detection', async () => {
+  const out = {
+    settings: {
+      data: '16 fresh random scenes per step (64x64 RGB, 1 to 4 circles, squares and triangles on a noisy background)',
+      model: 'conv 3x3 8 -> pool -> conv 16 -> pool -> conv 32 -> pool -> conv 32 -> 1x1 head to 8x8 cells x (5 + 3); YOLO loss; Adam 0.003',
+      batch: 16,
+      reps: R.tf,
+    },
+  };
+  const names = ['scenes', 'forward', 'loss', 'backward', 'update'];
+  for (const [key, make] of [
+    ['deepplay', () => dp.DetectionBench.lab_default()],
+    ['deepplay_nosimd', () => dpNoSimd.DetectionBench.lab_default()],
+  ]) {
+    out[key] = await attempt(key, async () => {
+      const b = make();
+      const phases = [];
+      for (let i = 0; i < R.tf[0] + R.tf[1]; i++) phases.push(b.train_step_phases());
+      const timed = phases.slice(R.tf[0]);
+      const whole = [];
+      for (let i = 0; i < R.tf[0] + R.tf[1]; i++) whole.push(b.train_step());
+      const r = {
+        params: b.num_params(),
+        ...summary(whole.slice(R.tf[0])),
+        phases: Object.fromEntries(names.map((n, k) => [n, summary(timed.map((p) => p[k]))])),
+        loss: b.loss(),
+      };
+      b.free();
+      return r;
+    });
+  }
+  return out;
+});
+
 async function tfGanStep(backend, realData, noiseData, reps) {
   await tf.setBackend(backend);
   await tf.ready();
@@ -1070,6 +1112,40 @@ function ganSection(r, L) {
   L.push('');
 }
 
+/** The Detection lab's step and its phases. */
+function detectionSection(r, L) {
+  const d = r.detection;
+  L.push('## Detection lab training step');
+  L.push('');
+  if (!d || d.error || !d.deepplay || d.deepplay.error) {
+    L.push(`Not measured in this run${d?.error ? `: \`${d.error}\`` : ''}.`);
+    L.push('');
+    return;
+  }
+  const st = d.settings;
+  if (d.measured) {
+    const m = d.measured.machine;
+    L.push(`Measured in a later run than the sections above (${d.measured.when}), load average ${m.loadavg_at_start.map((x) => x.toFixed(2)).join(' / ')} at its start.`);
+    L.push('');
+  }
+  L.push(`Data: ${st.data}; model: ${st.model}; ${d.deepplay.params} parameters. ` +
+    `A step is the core's \`Detector::train_step\` with the batch's scenes drawn first, as the lab's worker runs it. No peer library runs this model; the phases say where the time goes. ${st.reps[1]} repetitions after ${st.reps[0]}.`);
+  L.push('');
+  L.push('| | step, ms | scenes | forward | loss | backward | update |');
+  L.push('|---|---|---|---|---|---|---|');
+  const row = (name, x) => {
+    if (!x || x.error) {
+      L.push(`| ${name} | ${x?.error ? `failed: \`${x.error}\`` : '–'} | | | | | |`);
+      return;
+    }
+    const p = x.phases;
+    L.push(`| ${name} | ${cell(x, 2)} | ${fmt(p.scenes.median, 2)} | ${fmt(p.forward.median, 2)} | ${fmt(p.loss.median, 3)} | ${fmt(p.backward.median, 2)} | ${fmt(p.update.median, 3)} |`);
+  };
+  row('**DeepPlay** (wasm, simd128)', d.deepplay);
+  row('DeepPlay without simd128', d.deepplay_nosimd);
+  L.push('');
+}
+
 /** The Attention lab's tables: the step, its phases, its parts, its GEMMs
  * and what limits the per-head products. */
 function attentionSection(r, L) {
@@ -1371,6 +1447,7 @@ function readme(r) {
   attentionSection(r, L);
   diffusionSection(r, L);
   ganSection(r, L);
+  detectionSection(r, L);
 
   L.push('## Against the targets of the speed issue');
   L.push('');

@@ -27,8 +27,12 @@
 //!   draw samples through every step of DDPM's sampler.
 //! - [`GanBench`]: the GAN lab's training step (the core's `Gan` at the
 //!   lab's defaults: one discriminator update and one generator update).
+//! - [`DetectionBench`]: the Detection lab's training step (the core's
+//!   `Detector` at the lab's defaults), cut into scenes, forward, loss,
+//!   backward and update.
 
 mod cnn;
+mod detection;
 mod diffusion;
 mod gan;
 mod gemm;
@@ -38,6 +42,7 @@ mod recurrent;
 mod seq;
 
 pub use cnn::CnnBench;
+pub use detection::DetectionBench;
 pub use diffusion::DiffusionBench;
 pub use gan::GanBench;
 pub use gemm::Gemm;
