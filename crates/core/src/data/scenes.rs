@@ -163,10 +163,10 @@ pub fn render(objects: &[SceneObject], rng: &mut Rng) -> Vec<f32> {
     const SUB: [f32; 2] = [0.25, 0.75];
     for object in objects {
         let b = object.bbox();
-        let (x0, y0) = (b.x0.floor().max(0.0) as usize, b.y0.floor().max(0.0) as usize);
+        let (x0, y0) = (libm::floorf(b.x0).max(0.0) as usize, libm::floorf(b.y0).max(0.0) as usize);
         let (x1, y1) = (
-            (b.x1.ceil().max(0.0) as usize).min(n),
-            (b.y1.ceil().max(0.0) as usize).min(n),
+            (libm::ceilf(b.x1).max(0.0) as usize).min(n),
+            (libm::ceilf(b.y1).max(0.0) as usize).min(n),
         );
         for y in y0..y1 {
             for x in x0..x1 {
