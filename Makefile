@@ -69,6 +69,7 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_DIFFUSION_TARGET=60 node --test --test-name-pattern="long run" diffusion.test.mjs
 	cd tests/e2e && DEEPPLAY_GAN_TARGET=120 DEEPPLAY_GAN_SEEDS=5 node --test --test-name-pattern="long run" gan.test.mjs
 	cd tests/e2e && DEEPPLAY_TRANSFER_SECONDS=20 DEEPPLAY_TRANSFER_SEEDS=3 node --test --test-name-pattern="long run" transfer.test.mjs
+	cd tests/e2e && DEEPPLAY_DETECTION_TARGET=180 DEEPPLAY_DETECTION_SEEDS=5 node --test --test-name-pattern="long run" detection.test.mjs
 
 # Rewrites the Transfer lab's pretrained network (web/assets/data/
 # pretrained-cnn-digits-0-4.safetensors): the CNN lab's network trained on

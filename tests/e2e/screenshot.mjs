@@ -4,7 +4,8 @@
 // trained, on a passive sentence with one query row opened, and the
 // Diffusion lab trained, its samples over the data, and the GAN lab with
 // its fakes on every mode of the ring, and the Transfer lab after a few
-// hundred steps. `make screenshot`
+// hundred steps, and the Detection lab trained, with its objectness grid and
+// a scene drawn by hand. `make screenshot`
 // (`SHOTS=diffusion make screenshot`: only the names containing "diffusion").
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -25,6 +26,7 @@ try {
     ["screenshot-diffusion.png", { width: 1400, height: 900 }, false],
     ["screenshot-gan.png", { width: 1400, height: 900 }, false],
     ["screenshot-transfer.png", { width: 1400, height: 1000 }, false],
+    ["screenshot-detection.png", { width: 1400, height: 1000 }, false],
   ].filter(([name]) => !process.env.SHOTS || name.includes(process.env.SHOTS));
   for (const [name, viewport, fullPage] of shots) {
     const path =
@@ -40,7 +42,9 @@ try {
                 ? "/gan"
                 : name.startsWith("screenshot-transfer")
                   ? "/transfer"
-                  : "/playground";
+                  : name.startsWith("screenshot-detection")
+                    ? "/detection"
+                    : "/playground";
     const { page, context, problems } = await openPage(app, path, viewport);
     if (path === "/playground") {
       await byTestId(page, "train-toggle").click();
@@ -107,6 +111,24 @@ try {
       await waitFor("some training", async () => (await dataValue(page, "step-count")) > 400, 60000);
       await byTestId(page, "train-toggle").click();
       await waitFor("the final pass", async () => /After \d+ steps/.test(await byTestId(page, "lesson").textContent()), 30000);
+      await page.waitForTimeout(500);
+    } else if (path === "/detection") {
+      // Trained past mAP@0.5 0.9; the real objects dashed, a cell picked,
+      // and a drawn scene of three shapes.
+      await waitFor("the first measurement", async () => Number.isFinite(await dataValue(page, "map50")), 30000);
+      await byTestId(page, "train-toggle").click();
+      await waitFor("some training", async () => (await dataValue(page, "step-count")) > 600 && (await dataValue(page, "map50")) >= 0.9, 90000);
+      await byTestId(page, "train-toggle").click();
+      await page.waitForTimeout(1000);
+      await byTestId(page, "truth-toggle").check();
+      const pad = byTestId(page, "draw-scene");
+      const box = await pad.boundingBox();
+      for (const [shape, fx, fy] of [["circle", 0.25, 0.3], ["triangle", 0.7, 0.35], ["square", 0.45, 0.75]]) {
+        await byTestId(page, "shape-select").selectOption(shape);
+        await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+        await page.waitForTimeout(300);
+      }
+      await byTestId(page, "scene").nth(1).click({ position: { x: 40, y: 40 } });
       await page.waitForTimeout(500);
     } else {
       await byTestId(page, "lab-list").waitFor();
