@@ -121,15 +121,17 @@ try {
       await byTestId(page, "train-toggle").click();
       await page.waitForTimeout(1000);
       await byTestId(page, "truth-toggle").check();
+      await page.evaluate(() => window.scrollTo(0, 0));
       const pad = byTestId(page, "draw-scene");
-      const box = await pad.boundingBox();
       for (const [shape, fx, fy] of [["circle", 0.25, 0.3], ["triangle", 0.7, 0.35], ["square", 0.45, 0.75]]) {
         await byTestId(page, "shape-select").selectOption(shape);
+        const box = await pad.boundingBox();
         await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
         await page.waitForTimeout(300);
       }
       await byTestId(page, "scene").nth(1).click({ position: { x: 40, y: 40 } });
       await page.waitForTimeout(500);
+      await page.evaluate(() => window.scrollTo(0, 0));
     } else {
       await byTestId(page, "lab-list").waitFor();
     }
