@@ -17,7 +17,7 @@ WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-ru
 serve: setup-serve
 	trunk serve --release
 
-test: setup lint native-test no-std wasm-test build e2e bench-smoke
+test: setup lint native-test no-std wasm-test build size e2e bench-smoke
 	@echo "make test: all passed"
 
 setup-serve:
@@ -78,8 +78,9 @@ e2e-long: setup build
 pretrain: setup
 	cargo run --release -q -p deepplay-core --example pretrain
 
-# Download size of the code dist/ serves (every .wasm and .js, gzip -9):
-# fails at 500 KB (500,000 bytes) or more. Not part of `make test`.
+# What a first visit to each route downloads (boot.js, the route's page
+# bundle, its lab's worker; gzip -9): fails at 500 KB (500,000 bytes) or
+# more on any route. Part of `make test`.
 size: build
 	scripts/size.sh
 

@@ -48,6 +48,13 @@ export async function startApp() {
 export async function openPage(app, path = "/", viewport = { width: 1280, height: 860 }, prepare) {
   const context = await app.browser.newContext({ viewport });
   if (prepare) await prepare(context);
+  // A refused script, style, worker or request under the page's
+  // Content-Security-Policy is a problem like any console error.
+  await context.addInitScript(() => {
+    self.addEventListener("securitypolicyviolation", (event) =>
+      console.error(`CSP violation: ${event.violatedDirective} refused ${event.blockedURI || "an inline script or style"}`),
+    );
+  });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (message) => {

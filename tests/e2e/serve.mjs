@@ -2,6 +2,7 @@
 // every unknown path without a file extension with index.html, as the app's
 // client-side routes need. `node tests/e2e/serve.mjs [dir] [port]`.
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,9 +34,19 @@ async function fileAt(root, urlPath) {
   return null;
 }
 
-/** Serves `dir`; resolves to { server, url } once listening. */
+/** The Content-Security-Policy index.html ships in its <meta> tag. */
+export function shippedPolicy(dir) {
+  const html = readFileSync(join(resolve(dir), "index.html"), "utf8");
+  const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+  return meta ? meta[1] : null;
+}
+
+/** Serves `dir`; resolves to { server, url } once listening. Every response
+ * carries the policy of index.html as a header too, as a host that sets
+ * headers would send it (workers take their policy from the header only). */
 export function serve(dir, port = 0, host = "127.0.0.1") {
   const root = resolve(dir);
+  const policy = shippedPolicy(dir);
   const server = createServer(async (req, res) => {
     try {
       const urlPath = new URL(req.url, "http://localhost").pathname;
@@ -51,6 +62,7 @@ export function serve(dir, port = 0, host = "127.0.0.1") {
         "content-type": TYPES[extname(path)] ?? "application/octet-stream",
         "content-length": body.length,
         "cache-control": "no-cache",
+        ...(policy ? { "content-security-policy": policy } : {}),
       });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch (error) {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::labs::LIVE;
+use crate::labs::{Bundle, LIVE};
 use crate::pages::index::IndexPage;
 use crate::pages::lab_route::{not_found, set_document_title, LabRoute};
 use crate::router::{self, Route};
@@ -16,9 +16,11 @@ fn Home() -> impl IntoView {
     view! { <IndexPage /> }
 }
 
+/// The shell: header, the page of the address, footer. `bundle` is what this
+/// page binary carries (the index and at most one lab).
 #[component]
-pub fn App() -> impl IntoView {
-    let path = router::start();
+pub fn App(bundle: Bundle) -> impl IntoView {
+    let path = router::start(move |path| bundle.shows(path));
     // `aria-current="page"` on the links to the page shown (the style sheet
     // marks them): the index's only on `/`, a lab's on its route.
     let current =
@@ -33,7 +35,7 @@ pub fn App() -> impl IntoView {
     let route = Memo::new(move |_| router::route(&path.read()));
     let page = move || match route.get() {
         Route::Index => view! { <Home /> }.into_any(),
-        Route::Lab(slug) => view! { <LabRoute slug /> }.into_any(),
+        Route::Lab(slug) => view! { <LabRoute slug bundle /> }.into_any(),
         Route::NotFound => not_found(),
     };
     view! {

@@ -17,6 +17,9 @@ pub mod url_state;
 pub mod validate;
 pub mod worker;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use wasm_bindgen::JsValue;
 
 /// Logs a panic as one readable line instead of a raw wasm trap.
@@ -28,11 +31,12 @@ fn install_panic_hook() {
     }));
 }
 
-/// The page's entry point: mounts [`app::App`] and removes the loading
-/// screen that `index.html` shows until now.
-pub fn start() {
+/// A page bundle's entry point (web/src/bin/): mounts [`app::App`] with
+/// what the bundle carries and removes the loading screen that
+/// `index.html` shows until now.
+pub fn start(bundle: labs::Bundle) {
     install_panic_hook();
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(move || leptos::view! { <app::App bundle /> });
     if let Some(loading) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("loading"))

@@ -21,18 +21,32 @@ fn current_path() -> String {
 
 /// Starts following the address: returns the current path, which link
 /// clicks and Back/Forward update. Call once, for the app's lifetime.
-pub fn start() -> ReadSignal<String> {
+/// `shows(path)` says which paths this page binary shows itself; a click to
+/// any other is left to the browser, which loads that page's bundle.
+pub fn start(shows: impl Fn(&str) -> bool + 'static) -> ReadSignal<String> {
     let path = RwSignal::new(current_path());
-    let follow = move || {
+    let shows = std::rc::Rc::new(shows);
+    let shows_link = shows.clone();
+    let follow = std::rc::Rc::new(move || {
         let now = current_path();
+        // Back or Forward to another bundle's page, in a document that the
+        // browser reloaded on the way (no longer the one that pushed the
+        // entry): load that page, and with it its bundle.
+        if !shows(&now) {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+            return;
+        }
         // A link to the page already shown changes the address, not the page.
         if path.get_untracked() != now {
             path.set(now);
         }
-    };
+    });
+    let follow_click = follow.clone();
     // The listeners live as long as the page.
     let _ = window_event_listener(ev::click, move |event| {
-        if let Some(url) = internal_link(&event) {
+        if let Some(url) = internal_link(&event).filter(|url| shows_link(url.split(['?', '#']).next().unwrap_or("/"))) {
             event.prevent_default();
             let Some(window) = web_sys::window() else { return };
             if let Ok(history) = window.history() {
@@ -41,7 +55,7 @@ pub fn start() -> ReadSignal<String> {
                     .is_ok()
                 {
                     window.scroll_to_with_x_and_y(0.0, 0.0);
-                    follow();
+                    follow_click();
                 }
             }
         }

@@ -479,10 +479,14 @@ pub fn AttentionMap(
             format!("{title}. {summary}")
         }
     };
-    let canvas_style = move || match layout.get() {
-        Some(l) => format!("width:{}px;height:{}px", l.width, l.height),
-        None => format!("width:100%;height:{PLACEHOLDER_HEIGHT}px"),
+    // Set through the CSS object model (style:), which the page's
+    // Content-Security-Policy allows; a style attribute it would refuse.
+    let canvas_width = move || {
+        layout
+            .get()
+            .map_or_else(|| "100%".to_string(), |l| format!("{}px", l.width))
     };
+    let canvas_height = move || format!("{}px", layout.get().map_or(PLACEHOLDER_HEIGHT, |l| l.height));
     let readout_testid = format!("{testid}-readout");
     view! {
         <figure class="attention-map">
@@ -496,7 +500,8 @@ pub fn AttentionMap(
                     role="img"
                     aria-label=aria_label
                     tabindex="0"
-                    style=canvas_style
+                    style:width=canvas_width
+                    style:height=canvas_height
                     on:pointermove=on_move
                     on:pointerleave=move |_| hovered.set(None)
                     on:click=on_click

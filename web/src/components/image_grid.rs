@@ -69,7 +69,7 @@ pub fn ImageGrid(
                 data-count=move || images.with(Vec::len)
                 role="img"
                 aria-label=label
-                style=move || format!("height:{}px", height.get())
+                style:height=move || format!("{}px", height.get())
             ></canvas>
         </div>
     }

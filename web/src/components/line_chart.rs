@@ -560,10 +560,10 @@ pub fn LineChart(
                 .iter()
                 .filter(|s| !s.label.is_empty())
                 .map(|s| {
-                    let swatch = format!("background:{}", css_rgb(s.color));
+                    let swatch = css_rgb(s.color);
                     view! {
                         <li>
-                            <span class="swatch" style=swatch aria-hidden="true"></span>
+                            <span class="swatch" style:background=swatch aria-hidden="true"></span>
                             {s.label.clone()}
                         </li>
                     }

@@ -33,26 +33,16 @@ pub trait LabEntry {
     fn page() -> AnyView;
 }
 
-/// Registers the labs: declares each folder's module and writes the three
+/// Registers the labs: declares each folder's module and writes the
 /// lookups below from one list, so that page and worker cannot disagree.
-/// Each lookup names only its side's code, so the worker's binary carries
-/// no page and the page's carries no trainer.
+/// The list names no page: a page bundle carries only the page of its lab
+/// ([`Bundle`]), and a worker only its trainer ([`only`]).
 macro_rules! labs {
     ($($folder:ident :: $entry:ident),+ $(,)?) => {
         $(pub mod $folder;)+
 
         /// The labs that train, in the order the index shows them.
         pub const LIVE: &[LabInfo] = &[$(<$folder::$entry as LabEntry>::INFO),+];
-
-        /// The page of a live lab.
-        pub fn page(slug: &str) -> Option<AnyView> {
-            $(
-                if slug == <$folder::$entry as LabEntry>::INFO.slug {
-                    return Some(<$folder::$entry as LabEntry>::page());
-                }
-            )+
-            None
-        }
 
         /// How the worker builds a lab, by the slug its page sends.
         pub fn worker_lab(slug: &str) -> Option<LabFactory> {
@@ -64,6 +54,55 @@ macro_rules! labs {
             None
         }
     };
+}
+
+/// What one page bundle (web/src/bin/{slug}.rs, `page_{slug}`) shows:
+/// the index and the address with nothing at it in every bundle, and the
+/// page of at most one lab. `web/site/boot.js` loads the bundle of the address,
+/// so a visit downloads one lab's page, not all of them; a link to another
+/// lab loads that lab's bundle.
+#[derive(Clone, Copy)]
+pub struct Bundle {
+    lab: Option<(&'static str, PageFn)>,
+}
+
+/// A lab's page, as [`LabEntry::page`] makes it.
+pub type PageFn = fn() -> AnyView;
+
+impl Bundle {
+    /// The index's bundle: no lab page.
+    pub const INDEX: Bundle = Bundle { lab: None };
+
+    /// The bundle of one lab.
+    pub fn of<E: LabEntry>() -> Bundle {
+        Bundle {
+            lab: Some((E::INFO.slug, E::page)),
+        }
+    }
+
+    /// The slug of the lab this bundle carries.
+    pub fn lab(&self) -> Option<&'static str> {
+        self.lab.map(|(slug, _)| slug)
+    }
+
+    /// The page of the lab at `slug`, if this bundle carries it.
+    pub fn page(&self, slug: &str) -> Option<AnyView> {
+        self.lab.filter(|(s, _)| *s == slug).map(|(_, page)| page())
+    }
+
+    /// Whether the app shows `path` itself (a click there changes the page
+    /// in place); the browser loads any other path, and with it its bundle.
+    pub fn shows(&self, path: &str) -> bool {
+        match crate::router::route(path) {
+            crate::router::Route::Lab(slug) => match find(&slug) {
+                Some((info, true)) => self.lab() == Some(info.slug),
+                // A lab not built yet, or no lab: the index bundle's.
+                _ => self.lab.is_none(),
+            },
+            crate::router::Route::Index => true,
+            crate::router::Route::NotFound => self.lab.is_none(),
+        }
+    }
 }
 
 /// The lookup of a lab's own worker binary (web/worker/src/{slug}.rs): it
@@ -139,18 +178,18 @@ mod tests {
     }
 
     /// Each lab's worker is a binary of its own (web/worker/Cargo.toml) that
-    /// trunk builds (web/index.html) and the page starts by slug.
+    /// trunk builds (web/site/index.html) and the page starts by slug.
     #[test]
     fn every_live_lab_has_its_own_worker_binary() {
         let manifest = include_str!("../../worker/Cargo.toml");
-        let html = include_str!("../../index.html");
+        let html = include_str!("../../site/index.html");
         for info in LIVE {
             let bin = format!("name = \"worker_{}\"", info.slug);
             assert!(manifest.contains(&bin), "web/worker/Cargo.toml has no [[bin]] {bin}");
             let source = format!("path = \"src/{}.rs\"", info.slug);
             assert!(manifest.contains(&source), "web/worker/Cargo.toml: {source}");
             let link = format!("data-bin=\"worker_{}\" data-type=\"worker\"", info.slug);
-            assert!(html.contains(&link), "web/index.html has no {link}");
+            assert!(html.contains(&link), "web/site/index.html has no {link}");
             assert_eq!(
                 crate::worker::client::worker_script(info.slug),
                 format!("./worker_{}_loader.js", info.slug)
@@ -158,6 +197,51 @@ mod tests {
         }
         for info in UPCOMING {
             assert!(!manifest.contains(&format!("worker_{}\"", info.slug)), "{}", info.slug);
+        }
+    }
+
+    /// Each lab's page is a bundle of its own: a binary in web/Cargo.toml
+    /// that trunk builds (web/site/index.html) and web/site/boot.js loads by route.
+    #[test]
+    fn every_live_lab_has_its_own_page_bundle() {
+        let manifest = include_str!("../../Cargo.toml");
+        let html = include_str!("../../site/index.html");
+        let boot = include_str!("../../site/boot.js");
+        for slug in LIVE.iter().map(|l| l.slug).chain(["index"]) {
+            let bin = format!("name = \"page_{slug}\"");
+            assert!(manifest.contains(&bin), "web/Cargo.toml has no [[bin]] {bin}");
+            assert!(
+                manifest.contains(&format!("path = \"src/bin/{slug}.rs\"")),
+                "web/Cargo.toml: src/bin/{slug}.rs"
+            );
+            let link = format!("data-bin=\"page_{slug}\" data-type=\"worker\"");
+            assert!(html.contains(&link), "web/site/index.html has no {link}");
+        }
+        let listed = boot
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("const LABS = ["))
+            .expect("boot.js lists the labs");
+        let slugs: Vec<&str> = LIVE.iter().map(|l| l.slug).collect();
+        let quoted: Vec<String> = slugs.iter().map(|s| format!("\"{s}\"")).collect();
+        assert_eq!(listed.trim_end_matches("];"), quoted.join(", "), "boot.js's LABS");
+    }
+
+    #[test]
+    fn a_bundle_shows_the_index_and_its_own_lab_and_leaves_the_rest_to_the_browser() {
+        let cnn = Bundle::of::<cnn::Cnn>();
+        assert_eq!(cnn.lab(), Some("cnn"));
+        for (path, shown) in [
+            ("/", true),
+            ("/cnn", true),
+            ("/cnn/", true),
+            ("/gan", false),
+            ("/nope", false),
+            ("/a/b", false),
+        ] {
+            assert_eq!(cnn.shows(path), shown, "cnn bundle, {path}");
+        }
+        for (path, shown) in [("/", true), ("/cnn", false), ("/nope", true), ("/a/b", true)] {
+            assert_eq!(Bundle::INDEX.shows(path), shown, "index bundle, {path}");
         }
     }
 

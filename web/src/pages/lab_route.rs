@@ -15,13 +15,15 @@ pub fn set_document_title(title: &str) {
     }
 }
 
+/// `bundle` carries at most one lab's page; the router sends every other
+/// lab's address to the browser (and so to that lab's bundle).
 #[component]
-pub fn LabRoute(slug: String) -> impl IntoView {
+pub fn LabRoute(slug: String, bundle: labs::Bundle) -> impl IntoView {
     match labs::find(&slug) {
         Some((info, live)) => {
             set_document_title(&labs::document_title(info));
             if live {
-                labs::page(&slug).unwrap_or_else(|| view! { <NotFound /> }.into_any())
+                bundle.page(&slug).unwrap_or_else(|| view! { <NotFound /> }.into_any())
             } else {
                 view! { <ComingSoon info=*info /> }.into_any()
             }

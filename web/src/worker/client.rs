@@ -13,7 +13,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 use super::protocol::{decode_event, encode_command, Command, WorkerEvent};
 
 /// The loader trunk writes for a lab's worker binary, `worker_{slug}`
-/// (`data-loader-shim` in web/index.html). Each lab has a worker of its
+/// (`data-loader-shim` in web/site/index.html). Each lab has a worker of its
 /// own, so a visit downloads only the trainer of the lab it opens.
 pub fn worker_script(slug: &str) -> String {
     format!("./worker_{slug}_loader.js")

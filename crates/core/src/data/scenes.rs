@@ -163,7 +163,10 @@ pub fn render(objects: &[SceneObject], rng: &mut Rng) -> Vec<f32> {
     const SUB: [f32; 2] = [0.25, 0.75];
     for object in objects {
         let b = object.bbox();
-        let (x0, y0) = (libm::floorf(b.x0).max(0.0) as usize, libm::floorf(b.y0).max(0.0) as usize);
+        let (x0, y0) = (
+            libm::floorf(b.x0).max(0.0) as usize,
+            libm::floorf(b.y0).max(0.0) as usize,
+        );
         let (x1, y1) = (
             (libm::ceilf(b.x1).max(0.0) as usize).min(n),
             (libm::ceilf(b.y1).max(0.0) as usize).min(n),

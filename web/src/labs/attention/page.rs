@@ -547,11 +547,11 @@ pub fn AttentionPage() -> impl IntoView {
             .enumerate()
             .map(|(j, &w)| {
                 let key = names.get(j).cloned().unwrap_or_default();
-                let width = format!("width: {:.1}%", w * 100.0);
+                let width = format!("{:.1}%", w * 100.0);
                 view! {
                     <li>
                         <span class="key">{key}</span>
-                        <span class="bar"><span class="fill" style=width></span></span>
+                        <span class="bar"><span class="fill" style:width=width></span></span>
                         <span class="weight">{format!("{w:.2}")}</span>
                     </li>
                 }
@@ -560,8 +560,8 @@ pub fn AttentionPage() -> impl IntoView {
         let cells = sum
             .iter()
             .map(|&v| {
-                let style = format!("background: {}", css_rgb(diverging(v, max_abs)));
-                view! { <span class="cell" style=style title=format!("{v:.3}")></span> }
+                let background = css_rgb(diverging(v, max_abs));
+                view! { <span class="cell" style:background=background title=format!("{v:.3}")></span> }
             })
             .collect_view();
         Some(view! {

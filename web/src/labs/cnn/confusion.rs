@@ -11,12 +11,12 @@ pub fn classes_of(counts: &[f32]) -> Option<usize> {
 
 /// The background of a cell: green on the diagonal, red off it, stronger
 /// for a larger share of the row.
-pub fn cell_style(count: f32, row_total: f32, diagonal: bool) -> String {
+pub fn cell_background(count: f32, row_total: f32, diagonal: bool) -> String {
     let share = count / row_total.max(1.0);
     if diagonal {
-        format!("background:rgba(39,174,96,{:.2})", 0.12 + 0.8 * share)
+        format!("rgba(39,174,96,{:.2})", 0.12 + 0.8 * share)
     } else if count > 0.0 {
-        format!("background:rgba(192,57,43,{:.2})", 0.12 + 2.5 * share.min(0.35))
+        format!("rgba(192,57,43,{:.2})", 0.12 + 2.5 * share.min(0.35))
     } else {
         String::new()
     }
@@ -43,8 +43,8 @@ pub fn ConfusionMatrix(
                     let total: f32 = row.iter().sum();
                     let cells = (0..k)
                         .map(|p| {
-                            let style = cell_style(row[p], total, p == t);
-                            view! { <td style=style title=format!("true {t}, predicted {p}: {}", row[p])>{row[p].to_string()}</td> }
+                            let background = cell_background(row[p], total, p == t);
+                            view! { <td style:background=background title=format!("true {t}, predicted {p}: {}", row[p])>{row[p].to_string()}</td> }
                         })
                         .collect_view();
                     view! { <tr><th scope="row">{t.to_string()}</th>{cells}</tr> }
@@ -91,8 +91,8 @@ mod tests {
 
     #[test]
     fn cells_are_green_on_the_diagonal_and_red_off_it() {
-        assert!(cell_style(9.0, 10.0, true).starts_with("background:rgba(39,174,96"));
-        assert!(cell_style(1.0, 10.0, false).starts_with("background:rgba(192,57,43"));
-        assert_eq!(cell_style(0.0, 10.0, false), "");
+        assert!(cell_background(9.0, 10.0, true).starts_with("rgba(39,174,96"));
+        assert!(cell_background(1.0, 10.0, false).starts_with("rgba(192,57,43"));
+        assert_eq!(cell_background(0.0, 10.0, false), "");
     }
 }

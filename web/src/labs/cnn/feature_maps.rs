@@ -124,7 +124,8 @@ pub fn LayerMaps(layer: usize, name: String, maps: NamedTensor, hover: RwSignal<
                 width=cw
                 height=ch
                 class="maps-canvas"
-                style=format!("width:{cw}px;max-width:100%")
+                style:width=format!("{cw}px")
+                style:max-width="100%"
                 role="img"
                 aria-label=format!("Feature maps of {name}: hover a cell to see the input pixels it sees")
                 on:pointermove=on_move

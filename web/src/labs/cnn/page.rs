@@ -262,12 +262,12 @@ pub fn CnnPage() -> impl IntoView {
         (0..10)
             .map(|d| {
                 let p = probs.get(d).copied().unwrap_or(0.0);
-                let style = format!("width:{:.1}%", 100.0 * p.clamp(0.0, 1.0));
+                let width = format!("{:.1}%", 100.0 * p.clamp(0.0, 1.0));
                 let top = predicted.get() == Some(d);
                 view! {
                     <li class:top=top>
                         <span class="bar-label">{d.to_string()}</span>
-                        <span class="bar"><span class="bar-fill" style=style></span></span>
+                        <span class="bar"><span class="bar-fill" style:width=width></span></span>
                         <span class="bar-value">{format!("{:.0}%", 100.0 * p)}</span>
                     </li>
                 }

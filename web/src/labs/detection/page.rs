@@ -654,7 +654,7 @@ pub fn DetectionPage() -> impl IntoView {
                             .map(|k| {
                                 view! {
                                     <li>
-                                        <span class="swatch" style=format!("background: {}", css_rgb(BOX_COLORS[k]))></span>
+                                        <span class="swatch" style:background=css_rgb(BOX_COLORS[k])></span>
                                         {class_name(k)}
                                     </li>
                                 }

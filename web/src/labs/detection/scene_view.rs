@@ -206,7 +206,7 @@ pub fn SceneView(
                 data-count=move || overlay.with(|o| o.detections.len())
                 role="img"
                 aria-label=move || label.get()
-                style=move || format!("height: {}px", size.get().0)
+                style:height=move || format!("{}px", size.get().0)
                 on:click=on_click
             ></canvas>
         </div>

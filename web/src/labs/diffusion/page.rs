@@ -553,7 +553,7 @@ pub fn DiffusionPage() -> impl IntoView {
             bucket_bars(b, steps)
                 .into_iter()
                 .map(|(height, label, value)| {
-                    let style = format!("height: {:.1}%", height * 100.0);
+                    let bar_height = format!("{:.1}%", height * 100.0);
                     let title = if value.is_finite() {
                         format!("{label}: {value:.3}")
                     } else {
@@ -561,7 +561,7 @@ pub fn DiffusionPage() -> impl IntoView {
                     };
                     view! {
                         <div class="bucket" title=title.clone() aria-label=title>
-                            <span class="bucket-bar" style=style></span>
+                            <span class="bucket-bar" style:height=bar_height></span>
                             <span class="bucket-label">{label}</span>
                         </div>
                     }

@@ -743,11 +743,11 @@ pub fn GanPage() -> impl IntoView {
                         />
                     </div>
                     <ul class="legend gan-legend">
-                        <li><span class="swatch round" style="background: rgb(120,128,145)"></span>"real data"</li>
-                        <li><span class="swatch round" style="background: rgb(55,48,163)"></span>"generated"</li>
-                        <li><span class="swatch" style="background: rgb(213,94,0)"></span>"push on each fake"</li>
-                        <li><span class="swatch" style="background: rgb(150,200,170)"></span>"\u{201c}real\u{201d}"</li>
-                        <li><span class="swatch" style="background: rgb(190,160,220)"></span>"\u{201c}fake\u{201d}"</li>
+                        <li><span class="swatch round" style:background="rgb(120,128,145)"></span>"real data"</li>
+                        <li><span class="swatch round" style:background="rgb(55,48,163)"></span>"generated"</li>
+                        <li><span class="swatch" style:background="rgb(213,94,0)"></span>"push on each fake"</li>
+                        <li><span class="swatch" style:background="rgb(150,200,170)"></span>"\u{201c}real\u{201d}"</li>
+                        <li><span class="swatch" style:background="rgb(190,160,220)"></span>"\u{201c}fake\u{201d}"</li>
                     </ul>
                     <p class="note">{heatmap_label}</p>
                     <div class="stats-row">

@@ -249,10 +249,10 @@ pub fn PlaygroundPage() -> impl IntoView {
     let legend = move || {
         (0..classes.get())
             .map(|k| {
-                let style = format!("background:{}", css_rgb(class_color(k)));
+                let background = css_rgb(class_color(k));
                 view! {
                     <li>
-                        <span class="swatch round" style=style aria-hidden="true"></span>
+                        <span class="swatch round" style:background=background aria-hidden="true"></span>
                         {format!("class {k}")}
                     </li>
                 }

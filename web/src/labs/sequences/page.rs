@@ -399,9 +399,9 @@ pub fn SequencesPage() -> impl IntoView {
             _ => "lstm-accuracy",
         };
         let off = move || i == 2 && !lstm_on.get();
-        let style = format!("border-top-color: rgb({},{},{})", palette_color(i)[0], palette_color(i)[1], palette_color(i)[2]);
+        let top_color = format!("rgb({},{},{})", palette_color(i)[0], palette_color(i)[1], palette_color(i)[2]);
         view! {
-            <div class="model-card" class:off=off data-model=name style=style>
+            <div class="model-card" class:off=off data-model=name style:border-top-color=top_color>
                 <h3>{TITLES[i]}</h3>
                 <Stat
                     label="Held-out accuracy"
