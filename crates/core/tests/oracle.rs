@@ -363,3 +363,58 @@ fn bad_requests_exit_2_with_one_line() {
         assert!(out.is_empty());
     }
 }
+
+/// Mutated requests (a character changed, the text cut short, or a shape or
+/// number swapped for a hostile one): each gets an answer or the exit-2
+/// refusal with one line, never a crash. A few hundred, since each is a process.
+#[test]
+fn mutated_requests_are_answered_or_refused_never_a_crash() {
+    let valid = r#"{"op":"conv2d","inputs":{"x":{"shape":[1,1,3,3],"data":[1,2,3,4,5,6,7,8,9]},"w":{"shape":[1,1,2,2],"data":[1,1,1,1]},"b":{"shape":[1],"data":[0]}},"attrs":{"stride":1,"padding":1},"grad_output":{"shape":[1,1,4,4],"data":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}}"#;
+    let hostile = [
+        "-1",
+        "1e30",
+        "4294967296",
+        "18446744073709551616",
+        "null",
+        "[]",
+        "\"x\"",
+        "0",
+        "9e99",
+    ];
+    let mut rng = deepplay_core::Rng::new(21);
+    let (mut answered, mut refused) = (0, 0);
+    for case in 0..300 {
+        let mut text: Vec<char> = valid.chars().collect();
+        match case % 3 {
+            0 => {
+                let at = rng.below(text.len());
+                text[at] = ['{', '}', '[', ']', ',', ':', '"', '1', '-', 'x'][rng.below(10)];
+            }
+            1 => text.truncate(rng.below(text.len())),
+            _ => {
+                // Replace one number with a hostile value.
+                let digits: Vec<usize> = (0..text.len()).filter(|&i| text[i].is_ascii_digit()).collect();
+                let at = digits[rng.below(digits.len())];
+                let value: Vec<char> = hostile[rng.below(hostile.len())].chars().collect();
+                text.splice(at..at + 1, value);
+            }
+        }
+        let request: String = text.into_iter().collect();
+        let (code, stdout, stderr) = run(&request);
+        match code {
+            0 => {
+                answered += 1;
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&stdout).is_ok(),
+                    "{request}: {stdout}"
+                );
+            }
+            2 => {
+                refused += 1;
+                assert_eq!(stderr.trim().lines().count(), 1, "{request}: {stderr}");
+            }
+            other => panic!("exit {other} for {request}: {stderr}"),
+        }
+    }
+    assert!(answered > 0 && refused > 0, "{answered} answered, {refused} refused");
+}

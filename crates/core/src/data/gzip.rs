@@ -50,8 +50,16 @@ pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
     }
     need(pos, 8)?;
     let body = &bytes[pos..bytes.len() - 8];
-    let out = miniz_oxide::inflate::decompress_to_vec_with_limit(body, MAX_OUTPUT)
-        .map_err(|e| err(&format!("corrupt or truncated data ({:?})", e.status)))?;
+    let out = miniz_oxide::inflate::decompress_to_vec_with_limit(body, MAX_OUTPUT).map_err(|e| {
+        if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+            err(&format!(
+                "inflates to more than {} MB, the most this reads",
+                MAX_OUTPUT >> 20
+            ))
+        } else {
+            err(&format!("corrupt or truncated data ({:?})", e.status))
+        }
+    })?;
     let trailer = &bytes[bytes.len() - 8..];
     let crc = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
     let size = u32::from_le_bytes([trailer[4], trailer[5], trailer[6], trailer[7]]);
