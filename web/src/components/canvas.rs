@@ -78,27 +78,55 @@ pub fn prepare(canvas: &HtmlCanvasElement, css_width: f64, css_height: f64) -> O
     Some(context)
 }
 
-/// An off-screen canvas holding `image` at its own resolution, ready for
-/// `drawImage` at any size.
-pub fn image_canvas(image: &RgbaImage) -> Option<HtmlCanvasElement> {
-    let document = web_sys::window()?.document()?;
-    let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
-    canvas.set_width(image.width);
-    canvas.set_height(image.height);
-    let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    let data =
-        web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image.pixels), image.width, image.height).ok()?;
-    context.put_image_data(&data, 0.0, 0.0).ok()?;
-    Some(canvas)
+thread_local! {
+    /// One off-screen canvas and its context, reused by every
+    /// [`draw_image`]: a new canvas and `getContext` for each picture drawn
+    /// (a kernel grid draws dozens at a time) cost more than the copy.
+    static SCRATCH: std::cell::RefCell<Option<(HtmlCanvasElement, CanvasRenderingContext2d)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn scratch() -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
+    SCRATCH.with(|slot| {
+        if slot.borrow().is_none() {
+            let document = web_sys::window()?.document()?;
+            let canvas: HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+            let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+            *slot.borrow_mut() = Some((canvas, context));
+        }
+        slot.borrow().clone()
+    })
 }
 
 /// Draws `image` stretched over the rectangle; `smooth` blends between
 /// pixels (heatmaps), otherwise they stay crisp squares (images, kernels).
+/// The image goes through the shared off-screen canvas at its own
+/// resolution (`putImageData` cannot scale), then `drawImage` scales it.
 pub fn draw_image(context: &CanvasRenderingContext2d, image: &RgbaImage, rect: (f64, f64, f64, f64), smooth: bool) {
-    if let Some(source) = image_canvas(image) {
-        context.set_image_smoothing_enabled(smooth);
-        let (x, y, w, h) = rect;
-        // Drawing a valid canvas onto a valid context cannot fail.
-        let _ = context.draw_image_with_html_canvas_element_and_dw_and_dh(&source, x, y, w, h);
+    let Some((canvas, scratch_context)) = scratch() else {
+        return;
+    };
+    if canvas.width() != image.width {
+        canvas.set_width(image.width);
     }
+    if canvas.height() != image.height {
+        canvas.set_height(image.height);
+    }
+    let Ok(data) =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(&image.pixels), image.width, image.height)
+    else {
+        return;
+    };
+    // Every pixel is replaced (putImageData ignores compositing), so what
+    // the last picture left needs no clearing.
+    if scratch_context.put_image_data(&data, 0.0, 0.0).is_err() {
+        return;
+    }
+    context.set_image_smoothing_enabled(smooth);
+    let (x, y, w, h) = rect;
+    let (sw, sh) = (f64::from(image.width), f64::from(image.height));
+    // Only the picture's part of the scratch canvas, which may be larger.
+    let _ = context.draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+        &canvas, 0.0, 0.0, sw, sh, x, y, w, h,
+    );
 }
