@@ -9,6 +9,17 @@ import { startApp, openPage, byTestId, dataValue, waitFor } from "./harness.mjs"
 
 const STEPS = 100;
 const LABS = ["playground", "cnn", "sequences", "attention", "diffusion", "gan", "transfer", "detection"];
+// What each lab shows once its run is built and measured.
+const READY = {
+  playground: "accuracy",
+  cnn: "test-accuracy",
+  sequences: "gru-accuracy",
+  attention: "seq-accuracy",
+  diffusion: "sample-quality",
+  gan: "sample-quality",
+  transfer: "finetune-accuracy",
+  detection: "map50",
+};
 let app;
 
 before(async () => {
@@ -22,14 +33,15 @@ after(async () => {
 async function losses(slug, seed, steps) {
   const { page, context, problems } = await openPage(app, `/${slug}?seed=${seed}`);
   await byTestId(page, "step-once").waitFor();
-  // A lab whose data is still loading ignores Step: press it until the
-  // first step is taken.
-  await waitFor(`${slug}: the first step`, async () => {
-    if ((await dataValue(page, "step-count")) >= 1) return true;
-    await byTestId(page, "step-once").click();
-    await page.waitForTimeout(300);
-    return (await dataValue(page, "step-count")) >= 1;
-  }, 60000);
+  // Built and measured once (a lab that loads data first ignores Step until
+  // then, and Steps queued while it builds would all be taken).
+  await waitFor(`${slug}: the untrained measurement`, async () => Number.isFinite(await dataValue(page, READY[slug])), 60000);
+  await byTestId(page, "step-once").click();
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="step-count"]')?.getAttribute("data-value")) >= 1,
+    null,
+    { polling: "raf", timeout: 20000 },
+  );
   assert.equal(await dataValue(page, "step-count"), 1, `${slug}: one step`);
   const seen = [await dataValue(page, "loss-value")];
   for (let step = 2; step <= steps; step++) {
