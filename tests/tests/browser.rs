@@ -314,7 +314,8 @@ async fn line_chart_shows_several_named_series_in_their_colours() {
         .query_selector(".legend li:nth-child(2) .swatch")
         .unwrap()
         .unwrap();
-    let style = swatch.get_attribute("style").unwrap_or_default();
+    // Set through the CSS object model, which writes `rgb(213, 94, 0)`.
+    let style = swatch.get_attribute("style").unwrap_or_default().replace(' ', "");
     assert!(style.contains("rgb(213,94,0)"), "gru's swatch: {style}");
 
     let canvas: web_sys::HtmlCanvasElement = chart.query_selector("canvas").unwrap().unwrap().unchecked_into();
