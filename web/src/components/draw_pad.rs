@@ -5,7 +5,9 @@
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, PointerEvent};
+use web_sys::{CanvasRenderingContext2d, KeyboardEvent, PointerEvent};
+
+use super::keyboard::{Pen, PenCursor, PEN_KEYS};
 
 use deepplay_core::data::mnist::center_like_mnist;
 
@@ -14,6 +16,8 @@ pub const PAD_SIZE: u32 = 280;
 /// Stroke width in pad pixels: about as thick, relative to the digit, as
 /// MNIST's pen strokes.
 const STROKE: f64 = 20.0;
+/// The keyboard pen's grid: cells one stroke wide (280 / 20).
+const PEN_CELLS: usize = 14;
 /// While drawing, at most this often a new image is reported.
 const REPORT_INTERVAL_MS: f64 = 80.0;
 
@@ -125,6 +129,25 @@ pub fn DrawPad(
             report(true);
         }
     };
+    // The keyboard draws with a pen that moves a stroke's width at a time.
+    let pen = RwSignal::new(Pen::default());
+    let on_key = move |ev: KeyboardEvent| {
+        let before = pen.get_untracked();
+        let Some((after, ink)) = before.key(PEN_CELLS, &ev.key()) else {
+            return;
+        };
+        ev.prevent_default();
+        pen.set(after);
+        if let (true, Some((row, col))) = (ink, after.cell) {
+            let cell = f64::from(PAD_SIZE) / PEN_CELLS as f64;
+            let centre = ((col as f64 + 0.5) * cell, (row as f64 + 0.5) * cell);
+            if !before.down {
+                last.set_value(centre);
+            }
+            stroke_to(centre);
+            report(true);
+        }
+    };
     let wipe = move || {
         if let Some(c) = canvas.get_untracked() {
             if let Some(ctx) = context(&c) {
@@ -145,18 +168,24 @@ pub fn DrawPad(
     let clear = move |_| wipe();
     view! {
         <div class="draw-pad">
-            <canvas
-                node_ref=canvas
-                width=PAD_SIZE
-                height=PAD_SIZE
-                data-testid="draw-canvas"
-                role="img"
-                aria-label=label
-                on:pointerdown=on_down
-                on:pointermove=on_move
-                on:pointerup=on_up
-                on:pointercancel=on_up
-            ></canvas>
+            <div class="draw-pad-surface">
+                <canvas
+                    node_ref=canvas
+                    width=PAD_SIZE
+                    height=PAD_SIZE
+                    data-testid="draw-canvas"
+                    role="img"
+                    aria-label=format!("{label}. {PEN_KEYS}")
+                    tabindex="0"
+                    on:pointerdown=on_down
+                    on:pointermove=on_move
+                    on:pointerup=on_up
+                    on:pointercancel=on_up
+                    on:keydown=on_key
+                    on:blur=move |_| pen.set(Pen::default())
+                ></canvas>
+                <PenCursor pen=pen cells=PEN_CELLS />
+            </div>
             <button type="button" class="button" data-testid="clear-drawing" on:click=clear>
                 "Clear"
             </button>

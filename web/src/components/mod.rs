@@ -6,6 +6,7 @@ pub mod controls;
 pub mod draw_pad;
 pub mod heatmap;
 pub mod image_grid;
+pub mod keyboard;
 pub mod line_chart;
 pub mod point_cloud;
 pub mod points_panel;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::canvas::{prepare, use_element_size};
+use super::keyboard::{Pen, PenCursor, PEN_KEYS};
 use crate::draw::{data_to_pixel, Rgb};
 
 /// Arrows are drawn for every this-many-th point, so that they stay legible.
@@ -22,10 +23,19 @@ fn event_point(ev: &web_sys::PointerEvent, extent: f32) -> Option<[f32; 2]> {
     }
     let fx = (f64::from(ev.client_x()) - rect.left()) / rect.width();
     let fy = (f64::from(ev.client_y()) - rect.top()) / rect.height();
+    fraction_point(fx, fy, extent)
+}
+
+/// The data point at fractions `(fx, fy)` of the canvas from its top left
+/// (the data's y grows upwards); `None` outside `[-extent, extent]`.
+fn fraction_point(fx: f64, fy: f64, extent: f32) -> Option<[f32; 2]> {
     let to_data = |f: f64| ((2.0 * f - 1.0) * f64::from(extent)) as f32;
     let point = [to_data(fx), -to_data(fy)];
     point.iter().all(|v| v.abs() <= extent).then_some(point)
 }
+
+/// The keyboard pen's grid over a drawing area.
+const PEN_CELLS: usize = 24;
 
 /// What a [`PointCloud`] draws besides its points.
 struct Extras<'a> {
@@ -199,19 +209,63 @@ pub fn PointCloud(
         }
     };
     let on_up = move |_: web_sys::PointerEvent| drawing.set_value(false);
+    // The keyboard draws with a pen: a point at each cell it inks.
+    let pen = RwSignal::new(Pen::default());
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let Some(callback) = on_draw else {
+            return;
+        };
+        let Some((after, ink)) = pen.get_untracked().key(PEN_CELLS, &ev.key()) else {
+            return;
+        };
+        ev.prevent_default();
+        pen.set(after);
+        if let (true, Some((row, col))) = (ink, after.cell) {
+            let fraction = |i: usize| (i as f64 + 0.5) / PEN_CELLS as f64;
+            if let Some(point) = fraction_point(fraction(col), fraction(row), extent) {
+                callback.run(point);
+            }
+        }
+    };
+    let aria_label = move || match on_draw {
+        Some(_) => format!("{}. {PEN_KEYS}", label.get()),
+        None => label.get(),
+    };
     view! {
         <div class="point-cloud-frame" class:drawable=on_draw.is_some() class:transparent=transparent node_ref=frame>
             <canvas
                 node_ref=canvas
                 data-testid=testid
                 role="img"
-                aria-label=label
+                aria-label=aria_label
+                tabindex=on_draw.map(|_| "0")
                 data-points=move || points.with(|p| p.len() / 2)
                 on:pointerdown=on_down
                 on:pointermove=on_move
                 on:pointerup=on_up
                 on:pointerleave=on_up
+                on:keydown=on_key
+                on:blur=move |_| pen.set(Pen::default())
             ></canvas>
+            {on_draw.map(|_| view! { <PenCursor pen=pen cells=PEN_CELLS /> })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_of_the_canvas_become_data_points_with_y_up() {
+        assert_eq!(fraction_point(0.5, 0.5, 2.0), Some([0.0, 0.0]));
+        assert_eq!(fraction_point(0.0, 0.0, 2.0), Some([-2.0, 2.0]), "the top left");
+        assert_eq!(fraction_point(1.0, 1.0, 2.0), Some([2.0, -2.0]), "the bottom right");
+        assert_eq!(fraction_point(1.1, 0.5, 2.0), None);
+        // Every cell of the keyboard's pen lands inside the area.
+        for i in 0..PEN_CELLS {
+            let f = (i as f64 + 0.5) / PEN_CELLS as f64;
+            assert!(fraction_point(f, f, 2.0).is_some());
+        }
     }
 }

@@ -7,6 +7,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::canvas::{draw_image, prepare, use_element_size};
+use super::keyboard::step_cell;
 use crate::draw::{diverging, sequential, RgbaImage};
 
 /// The colour scale of a [`TimeHeatmap`].
@@ -127,10 +128,22 @@ pub fn TimeHeatmap(
             on_hover.run(cell);
         }
     };
-    let on_leave = move |_| {
+    let clear = move || {
         hovered.set(None);
         if let Some(on_hover) = on_hover {
             on_hover.run(None);
+        }
+    };
+    // The arrow keys walk the cells of a focused heatmap as a pointer would.
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (units, steps) = matrix.with_untracked(|m| m.as_ref().map_or((0, 0), |m| (m.units, m.steps)));
+        let Some(cell) = step_cell(hovered.get_untracked(), units, steps, &ev.key()) else {
+            return;
+        };
+        ev.prevent_default();
+        hovered.set(Some(cell));
+        if let Some(on_hover) = on_hover {
+            on_hover.run(Some(cell));
         }
     };
     let readout = move || {
@@ -149,14 +162,17 @@ pub fn TimeHeatmap(
                     data-testid=testid
                     role="img"
                     aria-label=label
+                    tabindex="0"
                     on:pointermove=on_move
-                    on:pointerleave=on_leave
+                    on:pointerleave=move |_| clear()
+                    on:keydown=on_key
+                    on:blur=move |_| clear()
                 ></canvas>
             </div>
             <figcaption>
                 <span class="chart-title">{label}</span>
                 <span class="readout" aria-live="polite">
-                    {move || readout().unwrap_or_else(|| "hover a cell for its value".into())}
+                    {move || readout().unwrap_or_else(|| "hover a cell, or focus the map and use the arrow keys, for its value".into())}
                 </span>
             </figcaption>
         </figure>

@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 
 use deepplay_core::models::cnn::CnnConfig;
 
+use crate::components::keyboard::step_cell;
 use crate::draw::{ink_image, sequential, RgbaImage};
 use crate::worker::protocol::NamedTensor;
 
@@ -42,11 +43,20 @@ pub type Hover = Option<(usize, usize, usize)>;
 const TILE_GAP: f64 = 4.0;
 const TILES_PER_ROW: usize = 8;
 
-/// One layer's feature maps on one canvas; hovering reports the cell.
+/// One layer's feature maps on one canvas; hovering reports the cell. The
+/// canvas stays while `maps` updates (its shape is fixed: a new shape is a
+/// new `LayerMaps`), so keyboard focus and the hovered cell survive training.
 #[component]
-pub fn LayerMaps(layer: usize, name: String, maps: NamedTensor, hover: RwSignal<Hover>) -> impl IntoView {
+pub fn LayerMaps(
+    layer: usize,
+    name: String,
+    /// `[channels, height, width]` of the layer's output.
+    shape: Vec<usize>,
+    #[prop(into)] maps: Signal<Option<NamedTensor>>,
+    hover: RwSignal<Hover>,
+) -> impl IntoView {
     let canvas = NodeRef::<html::Canvas>::new();
-    let [channels, h, w] = maps.shape[..] else {
+    let [channels, h, w] = shape[..] else {
         return view! { <div></div> }.into_any();
     };
     let tile = if h >= 20 {
@@ -62,10 +72,10 @@ pub fn LayerMaps(layer: usize, name: String, maps: NamedTensor, hover: RwSignal<
         cols as f64 * (tile + TILE_GAP) - TILE_GAP,
         rows as f64 * (tile + TILE_GAP) - TILE_GAP,
     );
-    let images = channel_images(&maps);
     Effect::new(move |_| {
         let Some(c) = canvas.get() else { return };
         let Some(ctx) = context_2d(&c) else { return };
+        let images = maps.with(|m| m.as_ref().map(channel_images).unwrap_or_default());
         ctx.clear_rect(0.0, 0.0, cw, ch);
         for (i, image) in images.iter().enumerate() {
             blit(
@@ -115,6 +125,14 @@ pub fn LayerMaps(layer: usize, name: String, maps: NamedTensor, hover: RwSignal<
             )));
         }
     };
+    // The arrow keys move the hovered cell over a focused layer's maps.
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let current = hover.get_untracked().and_then(|(l, y, x)| (l == layer).then_some((y, x)));
+        if let Some((y, x)) = step_cell(current, h, w, &ev.key()) {
+            ev.prevent_default();
+            hover.set(Some((layer, y, x)));
+        }
+    };
     let title = format!("{name} \u{b7} {channels} \u{d7} {h} \u{d7} {w}");
     view! {
         <div class="layer-maps">
@@ -127,9 +145,14 @@ pub fn LayerMaps(layer: usize, name: String, maps: NamedTensor, hover: RwSignal<
                 style:width=format!("{cw}px")
                 style:max-width="100%"
                 role="img"
-                aria-label=format!("Feature maps of {name}: hover a cell to see the input pixels it sees")
+                aria-label=format!(
+                    "Feature maps of {name}: hover a cell, or focus the maps and use the arrow keys, to see the input pixels it sees"
+                )
+                tabindex="0"
                 on:pointermove=on_move
                 on:pointerleave=move |_| hover.set(None)
+                on:keydown=on_key
+                on:blur=move |_| hover.set(None)
             ></canvas>
         </div>
     }
@@ -181,7 +204,7 @@ pub fn ProbeInput(#[prop(into)] input: Signal<Option<NamedTensor>>, hover: RwSig
                 win.x1 - 1
             )
         }
-        None => "Hover a feature-map cell to see which input pixels it sees.".to_string(),
+        None => "Hover a feature-map cell (or focus a layer's maps and use the arrow keys) to see which input pixels it sees.".to_string(),
     };
     view! {
         <figure class="probe-input">

@@ -234,12 +234,27 @@ pub fn CnnPage() -> impl IntoView {
         }
         Err(message) => view! { <p class="field-error" role="alert" data-testid="arch-error">{message}</p> }.into_any(),
     };
+    // One canvas per layer, kept while training updates its maps (keyed by
+    // the layer's name and shape, which change only with the architecture).
+    let layer_keys = Memo::new(move |_| {
+        maps.with(|m| {
+            m.iter()
+                .enumerate()
+                .map(|(layer, (name, t))| (layer, name.clone(), t.shape.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
     let maps_view = move || {
-        maps.get()
-            .into_iter()
-            .enumerate()
-            .map(|(layer, (name, t))| view! { <LayerMaps layer=layer name=name maps=t hover=hover /> })
-            .collect_view()
+        view! {
+            <For
+                each=move || layer_keys.get()
+                key=|k| k.clone()
+                children=move |(layer, name, shape)| {
+                    let layer_maps = Signal::derive(move || maps.with(|m| m.get(layer).map(|(_, t)| t.clone())));
+                    view! { <LayerMaps layer=layer name=name shape=shape maps=layer_maps hover=hover /> }
+                }
+            />
+        }
     };
     let probe_caption = move || {
         let truth = probe_label

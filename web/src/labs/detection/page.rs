@@ -166,7 +166,15 @@ fn picture(raw: &[f32], i: usize) -> Option<&[f32]> {
     raw.get(i * GRID.len()..(i + 1) * GRID.len())
 }
 
-fn overlay_of(raw: Option<&[f32]>, s: &DetectionSettings, truth: Vec<Truth>, objectness: bool, selected: Option<(usize, usize)>) -> Overlay {
+/// What a scene's picture draws: its kept boxes (decoded once, by the caller's
+/// memo), each cell's objectness if asked, the real objects and the picked cell.
+fn overlay_of(
+    raw: Option<&[f32]>,
+    detections: Vec<Detection>,
+    truth: Vec<Truth>,
+    objectness: bool,
+    selected: Option<(usize, usize)>,
+) -> Overlay {
     let Some(raw) = raw else {
         return Overlay {
             truth,
@@ -174,7 +182,7 @@ fn overlay_of(raw: Option<&[f32]>, s: &DetectionSettings, truth: Vec<Truth>, obj
         };
     };
     Overlay {
-        detections: GRID.detect(raw, s.confidence, s.nms_iou),
+        detections,
         objectness: if objectness {
             GRID.decode(raw).iter().map(|c| c.objectness).collect()
         } else {
@@ -402,35 +410,38 @@ pub fn DetectionPage() -> impl IntoView {
         }
     };
 
+    // Each shown scene's kept boxes, decoded once per prediction or threshold
+    // change: its picture, its text alternative, the box count and the picked
+    // cell's verdict all read this one memo.
+    let scene_detections = Memo::new(move |_| {
+        let s = settings.get();
+        raw.with(|r| {
+            (0..SHOWN)
+                .map(|i| picture(r, i).map(|p| GRID.detect(p, s.confidence, s.nms_iou)).unwrap_or_default())
+                .collect::<Vec<Vec<Detection>>>()
+        })
+    });
+    let detections_of = move |i: usize| scene_detections.with(|d| d.get(i).cloned().unwrap_or_default());
     let scene_label = move |i: usize| {
         Signal::derive(move || {
-            let s = settings.get();
-            let found = raw.with(|r| picture(r, i).map(|p| GRID.detect(p, s.confidence, s.nms_iou)).unwrap_or_default());
+            let found = detections_of(i);
             let objects = truth.with(|t| t.get(i).map_or(0, Vec::len));
             format!("Held-out scene {} with {objects} shapes. {}", i + 1, describe(&found))
         })
     };
     let scene_overlay = move |i: usize| {
         Signal::derive(move || {
-            let s = settings.get();
             let truth = if show_truth.get() {
                 truth.with(|t| t.get(i).cloned().unwrap_or_default())
             } else {
                 Vec::new()
             };
             let chosen = selected.get().and_then(|(scene, row, col)| (scene == i).then_some((row, col)));
-            raw.with(|r| overlay_of(picture(r, i), &s, truth, show_objectness.get(), chosen))
+            let found = detections_of(i);
+            raw.with(|r| overlay_of(picture(r, i), found, truth, show_objectness.get(), chosen))
         })
     };
-    let shown_boxes = Signal::derive(move || {
-        let s = settings.get();
-        raw.with(|r| {
-            (0..SHOWN)
-                .filter_map(|i| picture(r, i))
-                .map(|p| GRID.detect(p, s.confidence, s.nms_iou).len())
-                .sum::<usize>()
-        })
-    });
+    let shown_boxes = Signal::derive(move || scene_detections.with(|d| d.iter().map(Vec::len).sum::<usize>()));
 
     // The picked cell's raw prediction, before the thresholds and NMS.
     let cell_info = move || {
@@ -439,9 +450,11 @@ pub fn DetectionPage() -> impl IntoView {
         raw.with(|r| {
             let p = picture(r, scene)?;
             let cell = GRID.decode_cell(p, row, col);
-            let kept = GRID.detect(p, s.confidence, s.nms_iou);
             let (class, score) = cell.best();
-            let survives = kept.iter().any(|d| d.bbox == cell.bbox && d.class == class);
+            let survives = scene_detections.with(|kept| {
+                kept.get(scene)
+                    .is_some_and(|k| k.iter().any(|d| d.bbox == cell.bbox && d.class == class))
+            });
             let probs: Vec<String> = cell
                 .class_probs
                 .iter()
@@ -472,20 +485,8 @@ pub fn DetectionPage() -> impl IntoView {
         })
     };
 
-    let drawn_overlay = Signal::derive(move || {
-        let s = settings.get();
-        let truth = if show_truth.get() { placed.with(|p| placed_truth(p)) } else { Vec::new() };
-        drawn.with(|d| {
-            overlay_of(
-                d.as_ref().map(|(_, raw)| raw.as_slice()),
-                &s,
-                truth,
-                show_objectness.get(),
-                drawn_selected.get(),
-            )
-        })
-    });
-    let drawn_found = Signal::derive(move || {
+    // The drawn scene's kept boxes, decoded once for its picture and its text.
+    let drawn_found = Memo::new(move |_| {
         let s = settings.get();
         drawn.with(|d| {
             d.as_ref()
@@ -493,11 +494,24 @@ pub fn DetectionPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    let drawn_overlay = Signal::derive(move || {
+        let truth = if show_truth.get() { placed.with(|p| placed_truth(p)) } else { Vec::new() };
+        let found = drawn_found.get();
+        drawn.with(|d| {
+            overlay_of(
+                d.as_ref().map(|(_, raw)| raw.as_slice()),
+                found,
+                truth,
+                show_objectness.get(),
+                drawn_selected.get(),
+            )
+        })
+    });
     let drawn_text = Signal::derive(move || {
         let found: Vec<Detection> = drawn_found.get();
         let n = placed.with(Vec::len);
         if n == 0 && found.is_empty() {
-            "An empty scene: nothing found, as it should be. Click or tap the picture to place a shape.".to_string()
+            "An empty scene: nothing found, as it should be. Click or tap the picture (or focus it, move with the arrow keys and press Enter) to place a shape.".to_string()
         } else {
             format!("You placed {n}. {}", describe(&found))
         }
@@ -644,6 +658,7 @@ pub fn DetectionPage() -> impl IntoView {
                                             selected.set(Some((i, row, col)));
                                         }
                                         testid="scene"
+                                        pick_on_move=true
                                     />
                                 }
                             })
@@ -664,7 +679,7 @@ pub fn DetectionPage() -> impl IntoView {
                     </ul>
                     <p class="note cell-info" data-testid="cell-info" aria-live="polite">
                         {move || cell_info().unwrap_or_else(|| {
-                            "Click or tap a cell of a scene to see its raw prediction before the thresholds and non-maximum suppression.".into()
+                            "Click or tap a cell of a scene (or focus a scene and use the arrow keys) to see its raw prediction before the thresholds and non-maximum suppression.".into()
                         })}
                     </p>
                     <div class="stats-row">
