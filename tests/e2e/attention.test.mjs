@@ -8,7 +8,7 @@
 // defaults until that held-out accuracy and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside, watchLongTasks, longTasks } from "./harness.mjs";
 
 let app;
 
@@ -39,12 +39,7 @@ function canvasPixels(page, testid) {
 test("the Transformer trains; every head's map and the encoding are drawn; a typed sentence redraws them", async () => {
   const { page, context, problems } = await openAttention();
   const untrained = await dataValue(page, "seq-accuracy");
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
-    }).observe({ type: "longtask", buffered: false });
-  });
+  await watchLongTasks(page);
   await byTestId(page, "train-toggle").click();
   await waitFor("60 steps", async () => (await dataValue(page, "step-count")) >= 60, 60000);
   // Far above what a model blind to order can reach (50%).
@@ -84,8 +79,9 @@ test("the Transformer trains; every head's map and the encoding are drawn; a typ
 
   assert.equal(await byTestId(page, "error-banner").count(), 0);
   assert.deepEqual(problems, []);
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks.filter((d) => d > 50))}`);
+  const slow = await longTasks(page);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(slow)}`);
+  assert.deepEqual(slow, [], "no main-thread task over 50 ms while training");
   await context.close();
 });
 

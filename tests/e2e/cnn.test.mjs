@@ -5,7 +5,7 @@
 // reaches that fraction and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside, watchLongTasks, longTasks } from "./harness.mjs";
 
 let app;
 
@@ -35,6 +35,7 @@ test("the CNN trains live on MNIST and shows kernels, feature maps and a predict
   assert.ok(untrained < 0.4, `an untrained network is near chance (${untrained})`);
   assert.match(await byTestId(page, "param-count").textContent(), /^5,?994$/, "8*26 + 16*201 + 10*257 parameters");
 
+  await watchLongTasks(page);
   await byTestId(page, "train-toggle").click();
   const firstLoss = await waitFor("a first loss", async () => {
     const loss = await dataValue(page, "loss-value");
@@ -53,6 +54,17 @@ test("the CNN trains live on MNIST and shows kernels, feature maps and a predict
   assert.ok(await distinctColours(page, "kernel-grid") > 10, "kernels are drawn");
   const throughput = await dataValue(page, "throughput");
   assert.ok(throughput > 0, `examples per second shown (${throughput})`);
+  const slow = await longTasks(page);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(slow)}`);
+  assert.deepEqual(slow, [], "no main-thread task over 50 ms while training");
+
+  // The feature maps answer the keyboard as they do a pointer: a focused
+  // layer's arrow keys move the cell whose receptive field the digit shows.
+  const maps = page.locator('[data-testid="feature-maps"] canvas.maps-canvas').first();
+  await maps.focus();
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowDown");
+  assert.match(await page.locator(".probe-input figcaption").textContent(), /^Cell \(1, 0\) sees input rows/);
 
   // Draw a "1": one vertical stroke.
   const pad = byTestId(page, "draw-canvas");
@@ -69,6 +81,14 @@ test("the CNN trains live on MNIST and shows kernels, feature maps and a predict
     return Number.isInteger(p) ? String(p) : false;
   });
   assert.ok(Number(predicted) >= 0 && Number(predicted) <= 9);
+  // The same pad by keyboard: clear it, then a pen put down in the middle
+  // and moved up and down draws a stroke the network reads.
+  await byTestId(page, "clear-drawing").click();
+  await waitFor("the prediction cleared", async () => (await byTestId(page, "prediction").getAttribute("data-value")) === "");
+  await pad.focus();
+  for (const key of ["Enter", "ArrowUp", "ArrowUp", "ArrowUp", "ArrowUp", "Enter"]) await page.keyboard.press(key);
+  for (let i = 0; i < 8; i++) await page.keyboard.press("ArrowDown");
+  await waitFor("a prediction of the keyboard's stroke", async () => Number.isInteger(await dataValue(page, "prediction")));
 
   await byTestId(page, "train-toggle").click();
   await waitFor("the confusion matrix", async () => Number(await byTestId(page, "confusion-matrix").getAttribute("data-total")) === 2000);

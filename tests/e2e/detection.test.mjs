@@ -10,7 +10,7 @@
 // first reached 0.9.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, coloursInside } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, coloursInside, watchLongTasks, longTasks } from "./harness.mjs";
 
 let app;
 
@@ -36,12 +36,7 @@ test("the detector trains: boxes appear, map50 rises, and the thresholds change 
   const untrained = await dataValue(page, "map50");
   assert.ok(untrained < 0.3, `untrained mAP@0.5 ${untrained}`);
   assert.ok((await coloursInside(page, "detections")) > 20, "the held-out scenes are drawn");
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
-    }).observe({ type: "longtask", buffered: false });
-  });
+  await watchLongTasks(page);
 
   await byTestId(page, "train-toggle").click();
   const started = Date.now();
@@ -52,7 +47,7 @@ test("the detector trains: boxes appear, map50 rises, and the thresholds change 
   const seconds = (Date.now() - started) / 1000;
   await byTestId(page, "train-toggle").click();
   await waitFor("the pause", async () => /Start/.test(await byTestId(page, "train-toggle").textContent()));
-  const longTasks = await page.evaluate(() => window.__longTasks);
+  const slow = await longTasks(page);
 
   // Paused: the thresholds alone change what is shown.
   await page.waitForTimeout(800);
@@ -75,6 +70,10 @@ test("the detector trains: boxes appear, map50 rises, and the thresholds change 
   const scene = byTestId(page, "scene").first();
   await scene.click({ position: { x: 5, y: 5 } });
   assert.match(await byTestId(page, "cell-info").textContent(), /row 0, column 0: objectness [\d.]+%.*confidence/);
+  // The same by keyboard: in a focused scene the arrows walk the cells.
+  await scene.focus();
+  for (const key of ["ArrowRight", "ArrowRight", "ArrowDown"]) await page.keyboard.press(key);
+  assert.match(await byTestId(page, "cell-info").textContent(), /row 1, column 1: objectness/);
 
   const legend = await page.locator('[data-testid="loss-chart"]').locator("xpath=..").textContent();
   for (const part of ["total", "box", "objectness", "class"]) assert.match(legend, new RegExp(part));
@@ -95,14 +94,22 @@ test("the detector trains: boxes appear, map50 rises, and the thresholds change 
   await waitFor("an empty scene with nothing found", async () =>
     /nothing found/.test(await byTestId(page, "drawn-result").textContent()),
   );
+  // Placing by keyboard: arrows to a cell, Enter puts the shape at its centre.
+  await pad.focus();
+  for (const key of ["ArrowRight", "ArrowRight", "ArrowRight", "ArrowDown", "ArrowDown", "ArrowDown", "Enter"]) {
+    await page.keyboard.press(key);
+  }
+  await waitFor("a shape placed by keyboard", async () =>
+    /You placed 1\./.test(await byTestId(page, "drawn-result").textContent()),
+  );
 
   assert.equal(await byTestId(page, "error-banner").count(), 0);
   assert.deepEqual(problems, []);
-  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks.filter((d) => d > 50))}`);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(slow)}`);
   console.log(
     `# detection: mAP@0.5 ${untrained.toFixed(3)} -> ${reached.map.toFixed(3)} in ${seconds.toFixed(1)} s (${reached.steps} steps); boxes shown at confidence 0.5: ${atHalf}, at 0.02: ${atLow}; ${found.trim()}`,
   );
-  assert.deepEqual(longTasks.filter((d) => d > 50), [], "no main-thread task over 50 ms while training");
+  assert.deepEqual(slow, [], "no main-thread task over 50 ms while training");
   await context.close();
 });
 

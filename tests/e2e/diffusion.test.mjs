@@ -8,7 +8,7 @@
 // 2-D set for that many seconds and prints the quality reached.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside, watchLongTasks, longTasks } from "./harness.mjs";
 
 let app;
 
@@ -46,12 +46,7 @@ test("the DDPM trains; strip, steps and schedule are drawn; new samples come clo
   assert.ok((await coloursInside(page, "schedule-chart")) > 3, "the schedule is drawn");
   assert.ok((await distinctColours(page, "denoise-steps")) > 3, "the samples are drawn");
   assert.equal(await byTestId(page, "denoise-steps").getAttribute("data-points"), "1000");
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
-    }).observe({ type: "longtask", buffered: false });
-  });
+  await watchLongTasks(page);
 
   await byTestId(page, "train-toggle").click();
   await waitFor("1500 steps", async () => (await dataValue(page, "step-count")) >= 1500, 90000);
@@ -88,8 +83,9 @@ test("the DDPM trains; strip, steps and schedule are drawn; new samples come clo
 
   assert.equal(await byTestId(page, "error-banner").count(), 0);
   assert.deepEqual(problems, []);
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks.filter((d) => d > 50))}`);
+  const slow = await longTasks(page);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(slow)}`);
+  assert.deepEqual(slow, [], "no main-thread task over 50 ms while training");
   console.log(`# diffusion: sample quality ${untrained.toFixed(3)} untrained -> ${trained.toFixed(3)} (noise ${noise.toFixed(3)})`);
   await context.close();
 });

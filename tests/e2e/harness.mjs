@@ -131,3 +131,23 @@ export function distinctColours(page, id) {
     return seen.size;
   }, id);
 }
+
+/** Starts recording the page's main-thread tasks (PerformanceObserver
+ * `longtask`, which reports every task over 50 ms). Call it just before
+ * training starts; read the record with `longTasks`. */
+export function watchLongTasks(page) {
+  return page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push(Math.round(entry.duration));
+    }).observe({ type: "longtask", buffered: false });
+  });
+}
+
+/** The durations (ms) of the main-thread tasks over 50 ms since
+ * `watchLongTasks`: the budget is that there are none while a lab trains. */
+export async function longTasks(page) {
+  const all = await page.evaluate(() => window.__longTasks ?? null);
+  if (all === null) throw new Error("longTasks before watchLongTasks");
+  return all.filter((d) => d > 50);
+}

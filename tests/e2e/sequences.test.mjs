@@ -6,7 +6,7 @@
 // the GRU reaches that held-out accuracy and prints the time it took.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside } from "./harness.mjs";
+import { startApp, openPage, byTestId, bannerText, dataValue, waitFor, distinctColours, coloursInside, watchLongTasks, longTasks } from "./harness.mjs";
 
 let app;
 
@@ -43,12 +43,7 @@ test("three networks train side by side; gradients and gates are drawn", async (
 
   // Long main-thread tasks while training: the page must stay smooth while
   // it draws three hidden states, two gates and two charts ten times a second.
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
-    }).observe({ type: "longtask", buffered: false });
-  });
+  await watchLongTasks(page);
   await byTestId(page, "train-toggle").click();
   await waitFor("100 steps", async () => (await dataValue(page, "step-count")) >= 100, 60000);
   // Every accuracy moves off its untrained value (length 8 is learnable by all three).
@@ -65,16 +60,20 @@ test("three networks train side by side; gradients and gates are drawn", async (
   assert.ok((await coloursInside(page, "grad-norm-chart")) > 4, "the gradient-norm chart is drawn");
   assert.ok((await coloursInside(page, "loss-chart")) > 4, "the loss chart is drawn");
   assert.ok((await distinctColours(page, "gate-update")) > 3, "the update gate is not one colour");
+  // A focused heatmap reads its cells out by keyboard as by pointer.
+  await byTestId(page, "gate-update").focus();
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  const readout = page.locator('[data-testid="gate-update"]').locator("xpath=ancestor::figure").locator(".readout");
+  assert.match(await readout.textContent(), /^unit 0, step 2: -?[\d.]+$/);
   assert.ok((await distinctColours(page, "gate-reset")) > 3, "the reset gate is not one colour");
   assert.ok((await distinctColours(page, "hidden-rnn")) > 3, "the RNN's hidden state is drawn");
   assert.match(await byTestId(page, "example-text").textContent(), /^[A-D]( [·?])+$/);
   assert.equal(await byTestId(page, "error-banner").count(), 0);
   assert.deepEqual(problems, []);
-  // Logged, not asserted (as in the playground's test): on this 2-core
-  // machine the first second of training shows one task of 70-120 ms (see
-  // the README), and a timing assertion would flake.
-  const longTasks = await page.evaluate(() => window.__longTasks);
-  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(longTasks.filter((d) => d > 50))}`);
+  const slow = await longTasks(page);
+  console.log(`# main-thread tasks over 50 ms while training: ${JSON.stringify(slow)}`);
+  assert.deepEqual(slow, [], "no main-thread task over 50 ms while training");
 
   // Pausing then stepping once moves exactly one step.
   await byTestId(page, "train-toggle").click();

@@ -37,6 +37,7 @@ fn install_panic_hook() {
 pub fn start(bundle: labs::Bundle) {
     install_panic_hook();
     leptos::mount::mount_to_body(move || leptos::view! { <app::App bundle /> });
+    components::canvas::warm_fonts();
     if let Some(loading) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("loading"))

@@ -7,7 +7,8 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use super::canvas::{draw_image, prepare, use_element_size};
+use super::canvas::{draw_image, mono_font, prepare, use_element_size, NOTE_FONT};
+use super::keyboard::step_selection;
 use crate::draw::{sequential, RgbaImage};
 
 /// What the map shows before there are weights (or when the tokens do not
@@ -138,13 +139,15 @@ pub fn readout(weights: &AttentionWeights, tokens: &[String], query: usize, key:
 const MAX_FONT: f64 = 12.0;
 /// The smallest label font; below it labels are thinned out, not shrunk.
 pub const MIN_FONT: f64 = 9.0;
+/// The label font sizes a layout picks from, largest first (each is warmed
+/// at start: `canvas::warm_fonts`).
+pub const LABEL_FONTS: [f64; 4] = [MAX_FONT, 11.0, 10.0, MIN_FONT];
 const MAX_CELL: f64 = 36.0;
 /// Between a label and the cells.
 const GAP: f64 = 4.0;
 /// Around the grid, room for the selection outline.
 const EDGE: f64 = 3.0;
 const PLACEHOLDER_HEIGHT: f64 = 120.0;
-const MONO: &str = "ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace";
 const TEXT_COLOR: &str = "#4a5568";
 const STRONG_TEXT: &str = "#1c2433";
 
@@ -219,7 +222,7 @@ impl Layout {
                 height: top + cell * rows.len() as f64 + EDGE,
             }
         };
-        let fonts = [MAX_FONT, 11.0, 10.0, MIN_FONT];
+        let fonts = LABEL_FONTS;
         [12, 8, 5]
             .into_iter()
             .flat_map(|chars| fonts.into_iter().map(move |font| (font, chars)))
@@ -254,22 +257,6 @@ impl Layout {
     }
 }
 
-/// The row the keyboard moves to from `current` among `rows`, for a key
-/// name (`ArrowUp`, `ArrowDown`, `Home`, `End`); `None` for other keys or
-/// no rows. With nothing selected, down starts at the top and up at the
-/// bottom.
-pub fn step_selection(current: Option<usize>, rows: usize, key: &str) -> Option<usize> {
-    let last = rows.checked_sub(1)?;
-    let current = current.map(|c| c.min(last));
-    match key {
-        "ArrowDown" => Some(current.map_or(0, |c| (c + 1).min(last))),
-        "ArrowUp" => Some(current.map_or(last, |c| c.saturating_sub(1))),
-        "Home" => Some(0),
-        "End" => Some(last),
-        _ => None,
-    }
-}
-
 fn paint_placeholder(canvas: &web_sys::HtmlCanvasElement, width: f64) {
     let Some(ctx) = prepare(canvas, width, PLACEHOLDER_HEIGHT) else {
         return;
@@ -277,7 +264,7 @@ fn paint_placeholder(canvas: &web_sys::HtmlCanvasElement, width: f64) {
     ctx.set_fill_style_str("#f4f6fa");
     ctx.fill_rect(0.0, 0.0, width, PLACEHOLDER_HEIGHT);
     ctx.set_fill_style_str("#8a94a6");
-    ctx.set_font("13px system-ui, -apple-system, 'Segoe UI', sans-serif");
+    ctx.set_font(NOTE_FONT);
     ctx.set_text_align("center");
     ctx.set_text_baseline("middle");
     let _ = ctx.fill_text(EMPTY_TEXT, width / 2.0, PLACEHOLDER_HEIGHT / 2.0);
@@ -303,7 +290,7 @@ fn paint(
     );
 
     let stride = layout.label_stride();
-    let font = |weight: &str| format!("{weight} {}px {MONO}", layout.font);
+    let font = |weight: &str| mono_font(weight == "bold", layout.font);
     let selected = selected.filter(|&s| s < layout.rows);
     // Query labels, right-aligned against the rows; the selected one bold.
     ctx.set_text_align("right");
@@ -520,6 +507,17 @@ pub fn AttentionMap(
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_label_font_is_warmed_at_start() {
+        let warmed = crate::components::canvas::canvas_fonts();
+        for size in LABEL_FONTS {
+            for bold in [false, true] {
+                assert!(warmed.contains(&mono_font(bold, size)), "{}", mono_font(bold, size));
+            }
+        }
+        assert!(warmed.iter().any(|f| f == NOTE_FONT));
+    }
+
     fn words(text: &str) -> Vec<String> {
         text.split(' ').map(String::from).collect()
     }
@@ -648,20 +646,6 @@ mod tests {
         assert_eq!(l.row_at(1.0, y0 + 1.5 * c), Some(1));
         assert_eq!(l.row_at(1.0, y0 - 1.0), None);
         assert_eq!(l.row_at(1.0, y0 + 3.0 * c), None);
-    }
-
-    #[test]
-    fn the_keys_move_the_selection_within_the_rows() {
-        assert_eq!(step_selection(None, 4, "ArrowDown"), Some(0));
-        assert_eq!(step_selection(None, 4, "ArrowUp"), Some(3));
-        assert_eq!(step_selection(Some(1), 4, "ArrowDown"), Some(2));
-        assert_eq!(step_selection(Some(3), 4, "ArrowDown"), Some(3));
-        assert_eq!(step_selection(Some(0), 4, "ArrowUp"), Some(0));
-        assert_eq!(step_selection(Some(9), 4, "ArrowUp"), Some(2), "a stale row is clamped");
-        assert_eq!(step_selection(Some(2), 4, "Home"), Some(0));
-        assert_eq!(step_selection(Some(0), 4, "End"), Some(3));
-        assert_eq!(step_selection(Some(0), 4, "a"), None);
-        assert_eq!(step_selection(None, 0, "ArrowDown"), None);
     }
 
     #[test]

@@ -10,6 +10,88 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ResizeObserver, Resiz
 
 use crate::draw::RgbaImage;
 
+/// The faces the charts write in. Every font a canvas uses is built from
+/// these here, so that `warm_fonts` knows them all.
+pub const SANS: &str = "system-ui, -apple-system, 'Segoe UI', sans-serif";
+pub const MONO: &str = "ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace";
+/// Line charts' tick labels, and placeholders.
+pub const TICK_FONT: &str = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
+/// Axis labels and image captions.
+pub const SMALL_FONT: &str = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
+/// A chart's placeholder text.
+pub const NOTE_FONT: &str = "13px system-ui, -apple-system, 'Segoe UI', sans-serif";
+
+/// Token labels of the attention maps, `size` px (9 to 12).
+pub fn mono_font(bold: bool, size: f64) -> String {
+    format!("{} {size}px {MONO}", if bold { "bold" } else { "normal" })
+}
+
+/// A detector's box tags, `size` px (9 to 13).
+pub fn tag_font(size: f64) -> String {
+    format!("600 {size:.0}px {SANS}")
+}
+
+/// Every font any canvas of the app draws text in.
+pub fn canvas_fonts() -> Vec<String> {
+    let mut fonts = vec![TICK_FONT.to_string(), SMALL_FONT.to_string(), NOTE_FONT.to_string()];
+    for size in 9..=12 {
+        fonts.push(mono_font(false, f64::from(size)));
+        fonts.push(mono_font(true, f64::from(size)));
+    }
+    fonts.extend((9..=13).map(|size| tag_font(f64::from(size))));
+    fonts
+}
+
+/// Writes a little text in every font of [`canvas_fonts`], each in a task
+/// of its own, on an off-screen canvas, soon after the page starts.
+///
+/// Why: the first text in a font (face, size, weight) makes the renderer
+/// ask the browser process for its render settings over a synchronous
+/// message (`FontCache::GetFontPlatformData` on Linux). Idle, that takes
+/// about a millisecond; while a lab trains, with the worker on one core,
+/// a Chromium trace measured the wait at 53 ms inside the Sequences lab's
+/// first snapshot after Start (its charts' first axis labels): the one
+/// main-thread task over the 50 ms budget. Asked at start, before anything
+/// trains, the answer is cached for the page's life.
+pub fn warm_fonts() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(canvas) = document
+        .create_element("canvas")
+        .ok()
+        .and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+    else {
+        return;
+    };
+    canvas.set_width(16);
+    canvas.set_height(16);
+    let Some(context) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    for font in canvas_fonts() {
+        let context = context.clone();
+        set_timeout(
+            move || {
+                context.set_font(&font);
+                let _ = context.fill_text("0.5 Ag", 0.0, 12.0);
+                // Standing up too, as axis and key labels are drawn.
+                context.save();
+                if context.rotate(-std::f64::consts::FRAC_PI_2).is_ok() {
+                    let _ = context.fill_text("0.5 Ag", -12.0, 12.0);
+                }
+                context.restore();
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
 /// Keeps a `ResizeObserver` and its callback alive together; disconnects
 /// before the callback is freed.
 struct ResizeWatch {

@@ -24,7 +24,7 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, width: f64, cell: f64, images: &[(
     let Some(ctx) = prepare(canvas, width, height) else {
         return height;
     };
-    ctx.set_font("11px system-ui, -apple-system, 'Segoe UI', sans-serif");
+    ctx.set_font(super::canvas::SMALL_FONT);
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
     ctx.set_fill_style_str("#4a5568");

@@ -4,7 +4,7 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use super::canvas::{prepare, use_element_size};
+use super::canvas::{prepare, use_element_size, SMALL_FONT, TICK_FONT};
 use crate::draw::{css_rgb, format_number, nice_ticks, Rgb};
 
 /// One line: its legend label, colour, width and `(x, y)` points.
@@ -228,8 +228,7 @@ const AXIS_LABEL_ROOM: f64 = 16.0;
 const AXIS_COLOR: &str = "#8a94a6";
 const GRID_COLOR: &str = "#e6e9ef";
 const TEXT_COLOR: &str = "#4a5568";
-const TICK_FONT: &str = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
-const AXIS_LABEL_FONT: &str = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
+const AXIS_LABEL_FONT: &str = SMALL_FONT;
 
 /// How the axes are drawn: the [`LineChart`] props beyond the data.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

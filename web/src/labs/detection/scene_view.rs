@@ -9,7 +9,8 @@ use leptos::html;
 use leptos::prelude::*;
 use web_sys::CanvasRenderingContext2d;
 
-use crate::components::canvas::{draw_image, prepare, use_element_size};
+use crate::components::canvas::{draw_image, prepare, tag_font, use_element_size};
+use crate::components::keyboard::{is_activation, step_cell};
 use crate::draw::{css_rgb, Rgb, RgbaImage};
 use deepplay_core::data::scenes::{Shape, SCENE_SIZE};
 use deepplay_core::detection::{Detection, Truth};
@@ -138,8 +139,8 @@ fn draw(context: &CanvasRenderingContext2d, side: f64, image: Option<&RgbaImage>
         }
         let _ = context.set_line_dash(&solid);
     }
-    let label_height = (side / 14.0).clamp(11.0, 15.0);
-    context.set_font(&format!("600 {:.0}px system-ui, sans-serif", label_height - 2.0));
+    let label_height = tag_height(side);
+    context.set_font(&tag_font(label_height - 2.0));
     context.set_text_baseline("top");
     for d in &overlay.detections {
         let color = css_rgb(BOX_COLORS[d.class % BOX_COLORS.len()]);
@@ -166,8 +167,37 @@ fn draw(context: &CanvasRenderingContext2d, side: f64, image: Option<&RgbaImage>
     }
 }
 
+/// A box tag's height on a canvas `side` px wide (its text 2 px less).
+fn tag_height(side: f64) -> f64 {
+    (side / 14.0).clamp(11.0, 15.0)
+}
+
+/// The scene pixel at the centre of grid cell (row, column): where a
+/// keyboard "click" on a cell lands.
+pub fn cell_centre(row: usize, col: usize) -> (f32, f32) {
+    let size = GRID.cell_size();
+    ((col as f32 + 0.5) * size, (row as f32 + 0.5) * size)
+}
+
+/// The keyboard's cell cursor: a dashed outline, light over dark.
+fn draw_cursor(context: &CanvasRenderingContext2d, side: f64, (row, col): (usize, usize)) {
+    let cell = side / GRID.cells as f64;
+    let (x, y) = (col as f64 * cell, row as f64 * cell);
+    let _ = context.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
+    context.set_line_width(3.0);
+    context.set_stroke_style_str("#111827");
+    context.stroke_rect(x + 2.0, y + 2.0, cell - 4.0, cell - 4.0);
+    context.set_line_width(1.5);
+    context.set_stroke_style_str("#ffffff");
+    context.stroke_rect(x + 2.0, y + 2.0, cell - 4.0, cell - 4.0);
+    let _ = context.set_line_dash(&js_sys::Array::new());
+}
+
 /// A square canvas as wide as its column. `on_point` gets the scene pixel
-/// a click or tap landed on.
+/// a click or tap landed on. Focused, the arrow keys move a cell cursor and
+/// Enter or Space acts on its cell as a click on its centre would; with
+/// `pick_on_move` every move acts too (for scenes where acting only shows
+/// the cell, so the keyboard reads the cells as quickly as a pointer).
 #[component]
 pub fn SceneView(
     #[prop(into)] image: Signal<Option<RgbaImage>>,
@@ -175,7 +205,9 @@ pub fn SceneView(
     #[prop(into)] label: Signal<String>,
     #[prop(into)] on_point: Callback<(f32, f32)>,
     #[prop(optional)] testid: &'static str,
+    #[prop(optional)] pick_on_move: bool,
 ) -> impl IntoView {
+    let cursor = RwSignal::new(None::<(usize, usize)>);
     let wrapper = NodeRef::<html::Div>::new();
     let canvas = NodeRef::<html::Canvas>::new();
     let size = use_element_size(wrapper);
@@ -184,14 +216,33 @@ pub fn SceneView(
         let Some(element) = canvas.get() else {
             return;
         };
+        let cursor = cursor.get();
         image.with(|image| {
             overlay.with(|overlay| {
                 if let Some(context) = prepare(&element, width, width) {
                     draw(&context, width, image.as_ref(), overlay);
+                    if let Some(cell) = cursor {
+                        draw_cursor(&context, width, cell);
+                    }
                 }
             })
         });
     });
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let key = ev.key();
+        if let Some(cell) = step_cell(cursor.get_untracked(), GRID.cells, GRID.cells, &key) {
+            ev.prevent_default();
+            cursor.set(Some(cell));
+            if pick_on_move {
+                on_point.run(cell_centre(cell.0, cell.1));
+            }
+        } else if is_activation(&key) {
+            ev.prevent_default();
+            let (row, col) = cursor.get_untracked().unwrap_or((0, 0));
+            cursor.set(Some((row, col)));
+            on_point.run(cell_centre(row, col));
+        }
+    };
     let on_click = move |ev: web_sys::MouseEvent| {
         let side = size.get_untracked().0;
         if let Some(point) = scene_point(f64::from(ev.offset_x()), f64::from(ev.offset_y()), side) {
@@ -207,7 +258,11 @@ pub fn SceneView(
                 role="img"
                 aria-label=move || label.get()
                 style:height=move || format!("{}px", size.get().0)
+                tabindex="0"
+                aria-keyshortcuts="ArrowUp ArrowDown ArrowLeft ArrowRight Enter"
                 on:click=on_click
+                on:keydown=on_key
+                on:blur=move |_| cursor.set(None)
             ></canvas>
         </div>
     }
@@ -216,6 +271,15 @@ pub fn SceneView(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_tag_font_is_warmed_at_start() {
+        let warmed = crate::components::canvas::canvas_fonts();
+        for side in (0..2000).map(f64::from) {
+            let font = tag_font(tag_height(side) - 2.0);
+            assert!(warmed.contains(&font), "{font} (side {side})");
+        }
+    }
     use deepplay_core::detection::BBox;
 
     #[test]
@@ -239,6 +303,17 @@ mod tests {
         assert_eq!(cell_of(32.0, 8.0), (1, 4));
         assert_eq!(cell_of(63.9, 0.0), (0, 7));
         assert_eq!(cell_of(64.0, 64.0), (7, 7));
+    }
+
+    #[test]
+    fn a_cells_centre_lies_in_that_cell() {
+        for row in 0..GRID.cells {
+            for col in 0..GRID.cells {
+                let (x, y) = cell_centre(row, col);
+                assert_eq!(cell_of(x, y), (row, col));
+            }
+        }
+        assert_eq!(cell_centre(0, 0), (4.0, 4.0));
     }
 
     #[test]
