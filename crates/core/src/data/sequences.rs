@@ -65,6 +65,23 @@ impl SequenceBatch {
     pub fn batch_size(&self) -> usize {
         self.x.shape()[1]
     }
+
+    /// Sequences `range` of the batch (clamped to it), as a batch of their own.
+    pub fn sequences(&self, range: core::ops::Range<usize>) -> SequenceBatch {
+        let n = self.batch_size();
+        let range = range.start.min(n)..range.end.min(n).max(range.start.min(n));
+        let columns = ndarray::s![.., range.clone(), ..];
+        SequenceBatch {
+            x: self.x.slice(columns).to_owned().into_dyn(),
+            target: match &self.target {
+                SequenceTarget::Classes(labels) => SequenceTarget::Classes(labels[range].to_vec()),
+                SequenceTarget::Value(truth) => {
+                    SequenceTarget::Value(truth.slice(ndarray::s![range, ..]).to_owned().into_dyn())
+                }
+                SequenceTarget::Series(truth) => SequenceTarget::Series(truth.slice(columns).to_owned().into_dyn()),
+            },
+        }
+    }
 }
 
 impl SequenceTask {
@@ -174,10 +191,21 @@ impl SequenceTask {
 /// is the label; for values, within the task's tolerance. `predictions` is
 /// [N, classes] or [N, 1] (last step) or [T * N, 1] (every step).
 pub fn score(task: SequenceTask, predictions: &Tensor, target: &SequenceTarget) -> f32 {
+    let (right, total) = score_counts(task, predictions, target);
+    if total == 0 {
+        0.0
+    } else {
+        right as f32 / total as f32
+    }
+}
+
+/// What [`score`] counts: (answers right, answers), so that the scores of
+/// several batches add up exactly.
+pub fn score_counts(task: SequenceTask, predictions: &Tensor, target: &SequenceTarget) -> (usize, usize) {
     let Some(p) = predictions.as_slice() else {
-        return 0.0;
+        return (0, 0);
     };
-    let (right, total) = match target {
+    match target {
         SequenceTarget::Classes(labels) => {
             let k = task.output_size();
             let right =
@@ -209,11 +237,6 @@ pub fn score(task: SequenceTask, predictions: &Tensor, target: &SequenceTarget) 
                 .count();
             (right, truth.len())
         }
-    };
-    if total == 0 {
-        0.0
-    } else {
-        right as f32 / total as f32
     }
 }
 

@@ -29,11 +29,10 @@ impl Graph {
     /// Functional GRU; see the module docs. w_ih [3H, I], w_hh [3H, H], biases [3H].
     pub fn gru(&mut self, x: Var, h0: Var, w_ih: Var, w_hh: Var, b_ih: Var, b_hh: Var) -> Result<GruOutput> {
         let (steps, n, h) = check_recurrent_shapes(self, "gru", 3, x, h0, [w_ih, w_hh, b_ih, b_hh])?;
-        let projected = self.linear(x, w_ih, Some(b_ih))?; // [T, N, 3H]
         let (mut hidden, mut reset_gates, mut update_gates) = (Vec::new(), Vec::new(), Vec::new());
         let mut state = h0;
         for t in 0..steps {
-            let gi = step_input(self, projected, t, n, 3 * h)?; // [N, 3H]
+            let gi = step_input(self, x, t, w_ih, b_ih)?; // [N, 3H]
             let gh = self.linear(state, w_hh, Some(b_hh))?; // [N, 3H]
             let part = |g: &mut Graph, v: Var, k: usize| g.narrow(v, 1, k * h, h);
             let (i_r, i_z, i_n) = (part(self, gi, 0)?, part(self, gi, 1)?, part(self, gi, 2)?);

@@ -46,12 +46,11 @@ impl Graph {
                 self.shape(h0),
             ));
         }
-        let projected = self.linear(x, w_ih, Some(b_ih))?; // [T, N, 4H]
         let (mut hidden, mut cells) = (Vec::new(), Vec::new());
         let (mut input_gates, mut forget_gates, mut output_gates) = (Vec::new(), Vec::new(), Vec::new());
         let (mut state, mut cell) = (h0, c0);
         for t in 0..steps {
-            let gi = step_input(self, projected, t, n, 4 * h)?; // [N, 4H]
+            let gi = step_input(self, x, t, w_ih, b_ih)?; // [N, 4H]
             let gh = self.linear(state, w_hh, Some(b_hh))?; // [N, 4H]
             let pre = self.add(gi, gh)?;
             let part = |g: &mut Graph, k: usize| g.narrow(pre, 1, k * h, h);

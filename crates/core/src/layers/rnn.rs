@@ -61,11 +61,20 @@ pub(crate) fn check_recurrent_shapes(
     Ok((t, n, h))
 }
 
-/// Input-to-hidden products of every time step in one GEMM: [T, N, gates*H].
-/// Step t's slice is taken out with `narrow`.
-pub(crate) fn step_input(g: &mut Graph, projected: Var, t: usize, n: usize, width: usize) -> Result<Var> {
-    let slice = g.narrow(projected, 0, t, 1)?;
-    g.reshape(slice, &[n, width])
+/// Step t's input-to-hidden product, `x[t] w_ih^T + b_ih`: [N, gates*H].
+///
+/// Each step projects its own slice of the input. Projecting the whole
+/// sequence in one GEMM and slicing the result looks cheaper but is not:
+/// the slice's gradient is a zero tensor of the whole [T, N, gates*H]
+/// with one step filled in, so a backward pass allocated, zeroed and added
+/// T whole-sequence tensors (at T 40, N 32, H 32: 25 MB a step for the
+/// LSTM, which its graph then kept for reuse). The input itself is data
+/// (no gradient), so slicing it costs nothing in the backward pass.
+pub(crate) fn step_input(g: &mut Graph, x: Var, t: usize, w_ih: Var, b_ih: Var) -> Result<Var> {
+    let shape = g.shape(x).to_vec();
+    let slice = g.narrow(x, 0, t, 1)?;
+    let x_t = g.reshape(slice, &[shape[1], shape[2]])?;
+    g.linear(x_t, w_ih, Some(b_ih))
 }
 
 /// The four tensors of a one-layer recurrent layer with `gates` stacked
@@ -109,11 +118,10 @@ impl Graph {
     /// Functional tanh RNN; see the module docs.
     pub fn rnn_tanh(&mut self, x: Var, h0: Var, w_ih: Var, w_hh: Var, b_ih: Var, b_hh: Var) -> Result<RnnOutput> {
         let (steps, n, h) = check_recurrent_shapes(self, "rnn_tanh", 1, x, h0, [w_ih, w_hh, b_ih, b_hh])?;
-        let projected = self.linear(x, w_ih, Some(b_ih))?;
         let mut hidden = Vec::with_capacity(steps);
         let mut state = h0;
         for t in 0..steps {
-            let from_input = step_input(self, projected, t, n, h)?;
+            let from_input = step_input(self, x, t, w_ih, b_ih)?;
             let from_state = self.linear(state, w_hh, Some(b_hh))?;
             let pre = self.add(from_input, from_state)?;
             state = self.tanh(pre);
