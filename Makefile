@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 WASM_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 
-.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e bench-smoke bench e2e-long size screenshot pretrain clean
+.PHONY: serve test setup setup-serve lint native-test no-std wasm-test build e2e bench-smoke bench e2e-long soak size screenshot pretrain clean
 
 serve: setup-serve
 	trunk serve --release
@@ -70,6 +70,13 @@ e2e-long: setup build
 	cd tests/e2e && DEEPPLAY_GAN_TARGET=120 DEEPPLAY_GAN_SEEDS=5 node --test --test-name-pattern="long run" gan.test.mjs
 	cd tests/e2e && DEEPPLAY_TRANSFER_SECONDS=20 DEEPPLAY_TRANSFER_SEEDS=3 node --test --test-name-pattern="long run" transfer.test.mjs
 	cd tests/e2e && DEEPPLAY_DETECTION_TARGET=180 DEEPPLAY_DETECTION_SEEDS=5 node --test --test-name-pattern="long run" detection.test.mjs
+
+# Half an hour in headless Chromium: every lab in turn trains, resets and
+# exports its weights while the page's JS heap, both wasm memories and the
+# renderers' resident memory are sampled; fails if any keeps growing
+# (tests/e2e/soak.test.mjs; samples in tests/e2e/soak-report.json).
+soak: setup build
+	cd tests/e2e && DEEPPLAY_SOAK_MINUTES=$${DEEPPLAY_SOAK_MINUTES:-30} node --test --test-name-pattern="soak" soak.test.mjs
 
 # Rewrites the Transfer lab's pretrained network (web/assets/data/
 # pretrained-cnn-digits-0-4.safetensors): the CNN lab's network trained on

@@ -61,6 +61,22 @@ pub fn configure_command<P: LabProtocol>(run: &Run<P::Settings>) -> Command {
     }
 }
 
+/// Keeps the page's and the worker's WebAssembly memory sizes on the
+/// document element (`data-page-memory`, `data-worker-memory`, in bytes),
+/// where the soak test (`make soak`) and anyone in the developer tools can
+/// read them: the page itself has no use for them.
+fn record_memory(worker_bytes: u64) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let page_bytes = crate::worker::wasm_memory_bytes();
+    let _ = root.set_attribute("data-page-memory", &page_bytes.to_string());
+    let _ = root.set_attribute("data-worker-memory", &worker_bytes.to_string());
+}
+
 /// Starts a lab's worker and returns the link that sends it commands.
 /// `run` gives the page's current run: it is configured first, and again
 /// after a crash (the restarted worker knows nothing). Snapshots go to
@@ -84,7 +100,10 @@ pub fn spawn_lab_worker<P: LabProtocol>(
         link.configure(&run());
     };
     let on_event = move |event| match event {
-        WorkerEvent::Snapshot(snapshot) => on_snapshot(snapshot),
+        WorkerEvent::Snapshot(snapshot) => {
+            record_memory(snapshot.worker_memory);
+            on_snapshot(snapshot)
+        }
         WorkerEvent::Reply(bytes) => match decode::<P::Reply>(&bytes, "reply") {
             Ok(reply) => on_reply(reply),
             Err(message) => web_sys::console::error_1(&message.into()),

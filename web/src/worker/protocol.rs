@@ -193,6 +193,11 @@ pub struct Snapshot {
     pub error: Option<String>,
     /// What the worker is busy with before it can train.
     pub status: Option<Status>,
+    /// The worker's WebAssembly memory in bytes when it sent this (filled
+    /// in as the message leaves, see `runtime::WorkerHost`). A wasm memory
+    /// never shrinks, so this is its high-water mark: what `make soak`
+    /// watches for leaks.
+    pub worker_memory: u64,
     /// Travel beside the message, see [`encode_event`].
     #[serde(skip)]
     pub tensors: Vec<NamedTensor>,

@@ -570,7 +570,10 @@ mod browser {
         }
 
         /// Tensors go as `Float32Array`s whose buffers are transferred.
-        fn post(&self, event: WorkerEvent) {
+        fn post(&self, mut event: WorkerEvent) {
+            if let WorkerEvent::Snapshot(snapshot) = &mut event {
+                snapshot.worker_memory = crate::worker::wasm_memory_bytes();
+            }
             let (encoded, tensors) = encode_event(event);
             let buffers = Array::new();
             let transfer = Array::new();
