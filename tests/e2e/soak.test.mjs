@@ -26,13 +26,28 @@ const SAMPLE_MS = 30_000;
 const WARM_UP_MS = 60_000;
 const MB = 1024 * 1024;
 
-/** Resident memory (MB) of every Chromium renderer process. */
+/** Resident memory (MB) of this test's Chromium renderer processes (the
+ * descendants of this process, so that another browser on the machine
+ * does not count). */
 function rendererRssMb() {
-  let total = 0;
-  for (const line of execSync("ps -eo rss,args --no-headers").toString().split("\n")) {
-    const m = line.trim().match(/^(\d+)\s+(.*)$/);
-    if (m && /chrom/.test(m[2]) && /--type=renderer/.test(m[2])) total += Number(m[1]);
+  const rows = [];
+  for (const line of execSync("ps -eo pid,ppid,rss,args --no-headers").toString().split("\n")) {
+    const m = line.trim().match(/^(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/);
+    if (m) rows.push({ pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4] });
   }
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      if (!ours.has(r.pid) && ours.has(r.ppid)) {
+        ours.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  const total = rows
+    .filter((r) => ours.has(r.pid) && /--type=renderer/.test(r.args))
+    .reduce((sum, r) => sum + r.rss, 0);
   return Math.round(total / 1024);
 }
 
