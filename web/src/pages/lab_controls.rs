@@ -66,13 +66,21 @@ pub fn configure_command<P: LabProtocol>(run: &Run<P::Settings>) -> Command {
 /// where the soak test (`make soak`) and anyone in the developer tools can
 /// read them: the page itself has no use for them.
 fn record_memory(worker_bytes: u64) {
+    thread_local! {
+        static RECORDED: core::cell::Cell<(u64, u64)> = const { core::cell::Cell::new((0, 0)) };
+    }
+    let page_bytes = crate::worker::wasm_memory_bytes();
+    // Snapshots come ten times a second and the sizes change rarely: touch
+    // the document only when they do.
+    if RECORDED.with(|r| r.replace((page_bytes, worker_bytes))) == (page_bytes, worker_bytes) {
+        return;
+    }
     let Some(root) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     else {
         return;
     };
-    let page_bytes = crate::worker::wasm_memory_bytes();
     let _ = root.set_attribute("data-page-memory", &page_bytes.to_string());
     let _ = root.set_attribute("data-worker-memory", &worker_bytes.to_string());
 }

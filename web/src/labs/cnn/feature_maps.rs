@@ -72,12 +72,15 @@ pub fn LayerMaps(
         cols as f64 * (tile + TILE_GAP) - TILE_GAP,
         rows as f64 * (tile + TILE_GAP) - TILE_GAP,
     );
+    // Coloured once per update of the maps, not at every pointer move or
+    // key press that only moves the hovered cell.
+    let images = Memo::new(move |_| maps.with(|m| m.as_ref().map(channel_images).unwrap_or_default()));
     Effect::new(move |_| {
         let Some(c) = canvas.get() else { return };
         let Some(ctx) = context_2d(&c) else { return };
-        let images = maps.with(|m| m.as_ref().map(channel_images).unwrap_or_default());
         ctx.clear_rect(0.0, 0.0, cw, ch);
-        for (i, image) in images.iter().enumerate() {
+        images.with(|images| {
+            for (i, image) in images.iter().enumerate() {
             blit(
                 &ctx,
                 image,
@@ -85,7 +88,8 @@ pub fn LayerMaps(
                 (i / TILES_PER_ROW) as f64 * (tile + TILE_GAP),
                 tile,
             );
-        }
+            }
+        });
         if let Some((l, y, x)) = hover.get() {
             if l == layer {
                 ctx.set_stroke_style_str("#f59e0b");
